@@ -1,0 +1,67 @@
+import {
+	cloudflareTest,
+	readD1Migrations,
+} from "@cloudflare/vitest-pool-workers";
+import { build } from "esbuild";
+import { defineConfig } from "vitest/config";
+
+// Service, simulator and test code all run inside one Miniflare instance: the
+// service's outbound fetches (the Twilio REST API) go to the simulator worker,
+// and the simulator's fetches (status callbacks, inbound webhooks) come back
+// to the service.
+const SIMULATOR_BUNDLE = ".wrangler/test/simulator.mjs";
+const TEST_PUBLIC_BASE_URL = "https://sms.test";
+const TEST_TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000";
+const TEST_TWILIO_AUTH_TOKEN = "test-auth-token";
+
+export default defineConfig(async () => {
+	const migrations = await readD1Migrations("./migrations");
+	await build({
+		entryPoints: ["src/simulator/index.ts"],
+		bundle: true,
+		format: "esm",
+		target: "es2022",
+		outfile: SIMULATOR_BUNDLE,
+		logLevel: "warning",
+	});
+	return {
+		plugins: [
+			cloudflareTest({
+				main: "./src/index.ts",
+				wrangler: { configPath: "./wrangler.toml" },
+				miniflare: {
+					outboundService: "twilio-simulator",
+					bindings: {
+						TEST_MIGRATIONS: migrations,
+						PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL,
+						ADMIN_TOKEN: "test-admin-token",
+						TWILIO_API_BASE: "https://api.twilio.test",
+						TWILIO_ACCOUNT_SID: TEST_TWILIO_ACCOUNT_SID,
+						TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
+						TWILIO_FROM: "+15005550006",
+						MEDIA_SIGNING_KEY: "test-media-signing-key",
+					},
+					workers: [
+						{
+							name: "twilio-simulator",
+							modules: true,
+							scriptPath: SIMULATOR_BUNDLE,
+							compatibilityDate: "2026-04-20",
+							// The pool names the worker that runs the service and the tests
+							// "vitest-pool-workers-runner-<project name>"; this project has no name.
+							outboundService: "vitest-pool-workers-runner-",
+							bindings: {
+								PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL,
+								TWILIO_ACCOUNT_SID: TEST_TWILIO_ACCOUNT_SID,
+								TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
+							},
+						},
+					],
+				},
+			}),
+		],
+		test: {
+			setupFiles: ["./test/setup.ts"],
+		},
+	};
+});
