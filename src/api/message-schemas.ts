@@ -1,0 +1,75 @@
+import { z } from "@hono/zod-openapi";
+import { toE164 } from "../messages/phone";
+
+export const MAX_BODY_LENGTH = 1600;
+export const MAX_MEDIA_PER_MESSAGE = 10;
+
+/** A phone number in international format, normalised to E.164. */
+export const PhoneNumberSchema = z
+	.string()
+	.max(40)
+	.transform((value, ctx) => {
+		const e164 = toE164(value);
+		if (!e164) {
+			ctx.addIssue({
+				code: "custom",
+				message: `'${value}' is not a valid phone number; use international format such as +14155550100`,
+			});
+			return z.NEVER;
+		}
+		return e164;
+	})
+	.openapi({ type: "string", example: "+14155550100" });
+
+export const SendMessageSchema = z
+	.object({
+		to: PhoneNumberSchema,
+		from: PhoneNumberSchema.optional().openapi({
+			description: "Defaults to TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID",
+		}),
+		body: z
+			.string()
+			.max(MAX_BODY_LENGTH, {
+				message: `must be at most ${MAX_BODY_LENGTH} characters; split the text into several messages`,
+			})
+			.optional(),
+		mediaUrls: z
+			.array(
+				z.url({
+					protocol: /^https$/,
+					message: "must be an https URL that Twilio can fetch",
+				}),
+			)
+			.max(MAX_MEDIA_PER_MESSAGE, {
+				message: `at most ${MAX_MEDIA_PER_MESSAGE} media per message`,
+			})
+			.optional(),
+	})
+	.strict()
+	.refine(
+		(input) =>
+			(input.body !== undefined && input.body.length > 0) ||
+			(input.mediaUrls?.length ?? 0) > 0,
+		{ message: "a message needs a 'body' or at least one media item" },
+	)
+	.openapi("SendMessage");
+
+export const MessageSchema = z
+	.object({
+		id: z.string(),
+		status: z.string(),
+		direction: z.enum(["outbound", "inbound"]),
+		to: z.string(),
+		from: z.string().nullable(),
+		messagingServiceSid: z.string().nullable(),
+		body: z.string(),
+		media: z.array(z.string()),
+		segments: z.number().int(),
+		encoding: z.string(),
+		twilioSid: z.string().nullable(),
+		errorCode: z.number().int().nullable(),
+		errorMessage: z.string().nullable(),
+		createdAt: z.string(),
+		updatedAt: z.string(),
+	})
+	.openapi("Message");

@@ -1,0 +1,215 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, asc, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { openDatabase } from "../db/client";
+import { messageEvents, messages } from "../db/schema";
+import { sha256Hex } from "../lib/ids";
+import { acceptOutboundMessage } from "../messages/send";
+import { eventJson, messageJson } from "../messages/serialize";
+import { MESSAGE_STATUSES } from "../messages/status";
+import { requireUser } from "./auth";
+import { createRouter } from "./context";
+import { ApiError } from "./errors";
+import {
+	MessageSchema,
+	PhoneNumberSchema,
+	SendMessageSchema,
+} from "./message-schemas";
+import { decodeCursor, encodeCursor } from "./pagination";
+import { errorResponses, IdParamSchema } from "./schemas";
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+const requireJson = createMiddleware(async (c, next) => {
+	const type = c.req.header("Content-Type") ?? "";
+	if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+		throw new ApiError(
+			415,
+			"unsupported_media_type",
+			`Content-Type must be application/json, not '${type || "(none)"}'.`,
+		);
+	}
+	await next();
+});
+
+const ListQuerySchema = z.object({
+	status: z.enum(MESSAGE_STATUSES).optional(),
+	direction: z.enum(["outbound", "inbound"]).optional(),
+	to: PhoneNumberSchema.optional(),
+	limit: z.coerce.number().int().min(1).max(100).default(50),
+	cursor: z.string().max(200).optional(),
+});
+
+const userSecurity = [{ ApiKey: [] }];
+
+export const messagesRouter = createRouter();
+
+messagesRouter.openapi(
+	createRoute({
+		method: "post",
+		path: "/v1/messages",
+		tags: ["Messages"],
+		summary: "Send an SMS or MMS",
+		description:
+			"Stores the message and queues it for Twilio. The 202 answer means the message is stored and its job is on the queue. Repeating a request with the same `Idempotency-Key` and body returns the first answer and sends nothing new.",
+		security: userSecurity,
+		middleware: [requireUser, requireJson] as const,
+		request: {
+			headers: z.object({
+				"idempotency-key": z
+					.string()
+					.min(1)
+					.max(MAX_IDEMPOTENCY_KEY_LENGTH)
+					.optional()
+					.openapi({ description: "Any unique string up to 255 characters" }),
+			}),
+			body: {
+				required: true,
+				content: { "application/json": { schema: SendMessageSchema } },
+			},
+		},
+		responses: {
+			202: {
+				description: "Stored and queued",
+				content: { "application/json": { schema: MessageSchema } },
+			},
+			...errorResponses(400, 401, 415, 422, 429),
+		},
+	}),
+	async (c) => {
+		const input = c.req.valid("json");
+		const key = c.req.valid("header")["idempotency-key"];
+		const idempotency = key
+			? { key, requestHash: await sha256Hex(JSON.stringify(input)) }
+			: null;
+		const result = await acceptOutboundMessage(
+			c.env,
+			c.get("user"),
+			input,
+			idempotency,
+		);
+		if (result.replayed) c.header("Idempotent-Replayed", "true");
+		return c.json(result.message, 202);
+	},
+);
+
+messagesRouter.openapi(
+	createRoute({
+		method: "get",
+		path: "/v1/messages",
+		tags: ["Messages"],
+		summary: "List messages, newest first",
+		security: userSecurity,
+		middleware: [requireUser] as const,
+		request: { query: ListQuerySchema },
+		responses: {
+			200: {
+				description: "A page of messages",
+				content: {
+					"application/json": {
+						schema: z.object({
+							data: z.array(MessageSchema),
+							nextCursor: z.string().nullable(),
+						}),
+					},
+				},
+			},
+			...errorResponses(400, 401),
+		},
+	}),
+	async (c) => {
+		const query = c.req.valid("query");
+		const user = c.get("user");
+		const filters: (SQL | undefined)[] = [visibleTo(user.id)];
+		if (query.status) filters.push(eq(messages.status, query.status));
+		if (query.direction) filters.push(eq(messages.direction, query.direction));
+		if (query.to) filters.push(eq(messages.to, query.to));
+		if (query.cursor) {
+			const cursor = decodeCursor(query.cursor);
+			filters.push(
+				or(
+					lt(messages.createdAt, cursor.createdAt),
+					and(
+						eq(messages.createdAt, cursor.createdAt),
+						lt(messages.id, cursor.id),
+					),
+				),
+			);
+		}
+		const rows = await openDatabase(c.env.DB)
+			.select()
+			.from(messages)
+			.where(and(...filters))
+			.orderBy(desc(messages.createdAt), desc(messages.id))
+			.limit(query.limit + 1);
+		const page = rows.slice(0, query.limit);
+		const last = page.at(-1);
+		const nextCursor =
+			rows.length > query.limit && last
+				? encodeCursor({ createdAt: last.createdAt, id: last.id })
+				: null;
+		return c.json({ data: page.map(messageJson), nextCursor }, 200);
+	},
+);
+
+messagesRouter.openapi(
+	createRoute({
+		method: "get",
+		path: "/v1/messages/{id}",
+		tags: ["Messages"],
+		summary: "Read one message with its delivery events",
+		security: userSecurity,
+		middleware: [requireUser] as const,
+		request: { params: IdParamSchema },
+		responses: {
+			200: {
+				description: "The message, with `events` oldest first",
+				content: {
+					"application/json": {
+						schema: MessageSchema.extend({
+							events: z.array(
+								z.object({
+									status: z.string(),
+									at: z.string(),
+									source: z.string(),
+									errorCode: z.number().int().optional(),
+									errorMessage: z.string().optional(),
+								}),
+							),
+						}),
+					},
+				},
+			},
+			...errorResponses(401, 404),
+		},
+	}),
+	async (c) => {
+		const { id } = c.req.valid("param");
+		const db = openDatabase(c.env.DB);
+		const [row] = await db
+			.select()
+			.from(messages)
+			.where(and(eq(messages.id, id), visibleTo(c.get("user").id)))
+			.limit(1);
+		if (!row) {
+			throw new ApiError(404, "not_found", `No message has the id '${id}'.`);
+		}
+		const events = await db
+			.select()
+			.from(messageEvents)
+			.where(eq(messageEvents.messageId, id))
+			.orderBy(asc(messageEvents.id));
+		return c.json({ ...messageJson(row), events: events.map(eventJson) }, 200);
+	},
+);
+
+/**
+ * A user sees its own messages, and inbound messages that matched no
+ * user's conversation (the shared inbox of the deployment's numbers).
+ */
+function visibleTo(userId: string): SQL | undefined {
+	return or(
+		eq(messages.userId, userId),
+		and(isNull(messages.userId), eq(messages.direction, "inbound")),
+	);
+}

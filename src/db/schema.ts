@@ -1,0 +1,117 @@
+import { sql } from "drizzle-orm";
+import {
+	index,
+	integer,
+	primaryKey,
+	sqliteTable,
+	text,
+	uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+/** Milliseconds since the Unix epoch, as SQLite integers. */
+const timestamp = (name: string) => integer(name, { mode: "number" });
+
+export const users = sqliteTable("users", {
+	id: text("id").primaryKey(),
+	name: text("name").notNull(),
+	// Token-bucket settings; null means the configured defaults apply.
+	rateCapacity: integer("rate_capacity"),
+	rateRefillPerSecond: text("rate_refill_per_second"),
+	createdAt: timestamp("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+	"api_keys",
+	{
+		id: text("id").primaryKey(),
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id),
+		// Hex SHA-256 of the key; the key itself is shown once and never stored.
+		keyHash: text("key_hash").notNull(),
+		createdAt: timestamp("created_at").notNull(),
+		revokedAt: timestamp("revoked_at"),
+	},
+	(table) => [uniqueIndex("api_keys_key_hash").on(table.keyHash)],
+);
+
+export const messages = sqliteTable(
+	"messages",
+	{
+		id: text("id").primaryKey(),
+		// Null for an inbound message that matches no user's conversation.
+		userId: text("user_id").references(() => users.id),
+		direction: text("direction", { enum: ["outbound", "inbound"] }).notNull(),
+		to: text("to").notNull(),
+		from: text("from"),
+		messagingServiceSid: text("messaging_service_sid"),
+		body: text("body").notNull().default(""),
+		// JSON array of media URLs.
+		media: text("media").notNull().default("[]"),
+		segments: integer("segments").notNull(),
+		encoding: text("encoding").notNull(),
+		status: text("status").notNull(),
+		twilioSid: text("twilio_sid"),
+		errorCode: integer("error_code"),
+		errorMessage: text("error_message"),
+		// Set while a queue consumer owns the Twilio call for this message.
+		claimedAt: timestamp("claimed_at"),
+		createdAt: timestamp("created_at").notNull(),
+		updatedAt: timestamp("updated_at").notNull(),
+	},
+	(table) => [
+		uniqueIndex("messages_twilio_sid").on(table.twilioSid),
+		index("messages_user_created").on(table.userId, table.createdAt, table.id),
+		index("messages_conversation").on(
+			table.direction,
+			table.to,
+			table.from,
+			table.createdAt,
+		),
+	],
+);
+
+export const messageEvents = sqliteTable(
+	"message_events",
+	{
+		id: integer("id").primaryKey({ autoIncrement: true }),
+		messageId: text("message_id")
+			.notNull()
+			.references(() => messages.id),
+		status: text("status").notNull(),
+		// Who reported it: api, consumer, twilio (a callback) or sweep.
+		source: text("source").notNull(),
+		errorCode: integer("error_code"),
+		errorMessage: text("error_message"),
+		// Identifies a Twilio callback so a repeated one is stored once.
+		dedupeKey: text("dedupe_key"),
+		at: timestamp("at").notNull(),
+	},
+	(table) => [
+		index("message_events_message").on(table.messageId, table.id),
+		uniqueIndex("message_events_dedupe")
+			.on(table.dedupeKey)
+			.where(sql`dedupe_key is not null`),
+	],
+);
+
+export const idempotencyKeys = sqliteTable(
+	"idempotency_keys",
+	{
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id),
+		key: text("key").notNull(),
+		// Hex SHA-256 of the request body, to tell a replay from a reuse.
+		requestHash: text("request_hash").notNull(),
+		messageId: text("message_id").notNull(),
+		// The first 202 response body, returned again on a replay.
+		response: text("response").notNull(),
+		createdAt: timestamp("created_at").notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.userId, table.key] })],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type MessageEventRow = typeof messageEvents.$inferSelect;

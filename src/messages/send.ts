@@ -1,0 +1,202 @@
+import { eq } from "drizzle-orm";
+import { ApiError } from "../api/errors";
+import { isUniqueViolation, openDatabase } from "../db/client";
+import {
+	idempotencyKeys,
+	type MessageRow,
+	messageEvents,
+	messages,
+	type UserRow,
+} from "../db/schema";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import type { SendJob } from "../queue/jobs";
+import { countSegments } from "./segments";
+import { type MessageJson, messageJson } from "./serialize";
+
+export interface OutboundInput {
+	to: string;
+	from?: string | undefined;
+	body?: string | undefined;
+	mediaUrls?: string[] | undefined;
+}
+
+export interface Idempotency {
+	key: string;
+	requestHash: string;
+}
+
+export interface AcceptResult {
+	message: MessageJson;
+	replayed: boolean;
+}
+
+/**
+ * Stores a new outbound message with its `queued` event and puts its send
+ * job on the queue. Returns only once both are done, so an accepted message
+ * is never lost; if the job cannot be enqueued the rows are removed again.
+ */
+export async function acceptOutboundMessage(
+	env: Env,
+	user: UserRow,
+	input: OutboundInput,
+	idempotency: Idempotency | null,
+): Promise<AcceptResult> {
+	if (idempotency) {
+		const earlier = await findIdempotentResponse(env, user.id, idempotency);
+		if (earlier) return { message: earlier, replayed: true };
+	}
+
+	const row = buildMessageRow(env, user, input);
+	const json = messageJson(row);
+	try {
+		await insertMessage(env, row, json, idempotency);
+	} catch (error) {
+		if (idempotency && isUniqueViolation(error)) {
+			// A concurrent request with the same key stored its message first.
+			const earlier = await findIdempotentResponse(env, user.id, idempotency);
+			if (earlier) return { message: earlier, replayed: true };
+		}
+		throw error;
+	}
+
+	try {
+		await env.OUTBOUND_QUEUE.send({ messageId: row.id } satisfies SendJob);
+	} catch (error) {
+		log.error("enqueue_failed", { messageId: row.id, error });
+		await removeMessage(env, row.id, user.id, idempotency);
+		throw new ApiError(
+			503,
+			"queue_unavailable",
+			"The message could not be queued and was not stored. Retry the request.",
+		);
+	}
+
+	log.info("accepted", {
+		messageId: row.id,
+		userId: user.id,
+		segments: row.segments,
+		media: input.mediaUrls?.length ?? 0,
+	});
+	return { message: json, replayed: false };
+}
+
+function buildMessageRow(
+	env: Env,
+	user: UserRow,
+	input: OutboundInput,
+): MessageRow {
+	const from = input.from ?? (env.TWILIO_FROM || null);
+	const messagingServiceSid =
+		input.from === undefined && !from
+			? env.TWILIO_MESSAGING_SERVICE_SID || null
+			: null;
+	if (!from && !messagingServiceSid) {
+		throw new ApiError(
+			400,
+			"invalid_request",
+			"No sender: pass 'from' as an E.164 number, or configure TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.",
+			{ details: [{ field: "from", message: "required" }] },
+		);
+	}
+	const body = input.body ?? "";
+	const { encoding, segments } = countSegments(body);
+	const now = Date.now();
+	return {
+		id: newId("msg", now),
+		userId: user.id,
+		direction: "outbound",
+		to: input.to,
+		from,
+		messagingServiceSid,
+		body,
+		media: JSON.stringify(input.mediaUrls ?? []),
+		segments,
+		encoding,
+		status: "queued",
+		twilioSid: null,
+		errorCode: null,
+		errorMessage: null,
+		claimedAt: null,
+		createdAt: now,
+		updatedAt: now,
+	};
+}
+
+async function insertMessage(
+	env: Env,
+	row: MessageRow,
+	json: MessageJson,
+	idempotency: Idempotency | null,
+): Promise<void> {
+	const db = openDatabase(env.DB);
+	const event = db.insert(messageEvents).values({
+		messageId: row.id,
+		status: "queued",
+		source: "api",
+		at: row.createdAt,
+	});
+	if (!idempotency) {
+		await db.batch([db.insert(messages).values(row), event]);
+		return;
+	}
+	// The key row goes first: when the key is taken, the whole batch fails.
+	await db.batch([
+		db.insert(idempotencyKeys).values({
+			userId: row.userId as string,
+			key: idempotency.key,
+			requestHash: idempotency.requestHash,
+			messageId: row.id,
+			response: JSON.stringify(json),
+			createdAt: row.createdAt,
+		}),
+		db.insert(messages).values(row),
+		event,
+	]);
+}
+
+async function findIdempotentResponse(
+	env: Env,
+	userId: string,
+	idempotency: Idempotency,
+): Promise<MessageJson | null> {
+	const row = await openDatabase(env.DB).query.idempotencyKeys.findFirst({
+		where: (table, { and, eq }) =>
+			and(eq(table.userId, userId), eq(table.key, idempotency.key)),
+	});
+	if (!row) return null;
+	if (row.requestHash !== idempotency.requestHash) {
+		throw new ApiError(
+			422,
+			"idempotency_key_reused",
+			`The Idempotency-Key '${idempotency.key}' was already used with a different request body. Use a new key for a new message.`,
+		);
+	}
+	return JSON.parse(row.response) as MessageJson;
+}
+
+async function removeMessage(
+	env: Env,
+	messageId: string,
+	userId: string,
+	idempotency: Idempotency | null,
+): Promise<void> {
+	const db = openDatabase(env.DB);
+	const idempotencyDelete = idempotency
+		? [
+				db
+					.delete(idempotencyKeys)
+					.where(eq(idempotencyKeys.messageId, messageId)),
+			]
+		: [];
+	try {
+		await db.batch([
+			db.delete(messageEvents).where(eq(messageEvents.messageId, messageId)),
+			db.delete(messages).where(eq(messages.id, messageId)),
+			...idempotencyDelete,
+		]);
+	} catch (error) {
+		// The stuck-message sweep re-enqueues a message left behind here.
+		log.error("accept_rollback_failed", { messageId, userId, error });
+	}
+}

@@ -1,0 +1,6 @@
+/** A job on the outbound queue: send the stored message through Twilio. */
+export interface SendJob {
+	messageId: string;
+	/** Set when a dead letter is replayed, so logs can tell the attempts apart. */
+	replayOf?: string;
+}

@@ -1,0 +1,83 @@
+import { exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const BASE = "https://sms.test";
+
+export function request(
+	method: string,
+	path: string,
+	options: { token?: string; json?: unknown; headers?: HeadersInit } = {},
+): Promise<Response> {
+	const headers = new Headers(options.headers);
+	if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+	let body: string | undefined;
+	if (options.json !== undefined) {
+		headers.set("Content-Type", "application/json");
+		body = JSON.stringify(options.json);
+	}
+	return exports.default.fetch(`${BASE}${path}`, { method, headers, body });
+}
+
+export async function createUser(
+	name = "test user",
+	rateLimit?: { capacity: number; refillPerSecond: number },
+): Promise<{ id: string; apiKey: string }> {
+	const res = await request("POST", "/v1/users", {
+		token: ADMIN_TOKEN,
+		json: rateLimit ? { name, rateLimit } : { name },
+	});
+	if (res.status !== 201) {
+		throw new Error(
+			`creating a user failed: ${res.status} ${await res.text()}`,
+		);
+	}
+	return (await res.json()) as { id: string; apiKey: string };
+}
+
+export interface MessageView {
+	id: string;
+	status: string;
+	direction: string;
+	to: string;
+	from: string | null;
+	body: string;
+	twilioSid: string | null;
+	errorCode: number | null;
+	errorMessage: string | null;
+	events: { status: string; at: string; source: string; errorCode?: number }[];
+}
+
+export async function getMessage(
+	apiKey: string,
+	id: string,
+): Promise<MessageView> {
+	const res = await request("GET", `/v1/messages/${id}`, { token: apiKey });
+	if (res.status !== 200) {
+		throw new Error(`reading ${id} failed: ${res.status} ${await res.text()}`);
+	}
+	return (await res.json()) as MessageView;
+}
+
+/** Polls the message until `done` holds, or fails after `timeoutMs`. */
+export async function waitForMessage(
+	apiKey: string,
+	id: string,
+	done: (message: MessageView) => boolean,
+	timeoutMs = 8000,
+): Promise<MessageView> {
+	const deadline = Date.now() + timeoutMs;
+	let message = await getMessage(apiKey, id);
+	while (!done(message)) {
+		if (Date.now() > deadline) {
+			throw new Error(
+				`message ${id} is still ${message.status} after ${timeoutMs} ms: ${JSON.stringify(message.events)}`,
+			);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		message = await getMessage(apiKey, id);
+	}
+	return message;
+}
+
+export const isFinal = (message: MessageView) =>
+	["delivered", "undelivered", "failed"].includes(message.status);
