@@ -1,5 +1,6 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { createRouter } from "./api/context";
+import { deadLettersRouter } from "./api/dead-letters";
 import { handleError } from "./api/errors";
 import { messagesRouter } from "./api/messages";
 import { usersRouter } from "./api/users";
@@ -24,6 +25,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 
 app.route("/", usersRouter);
 app.route("/", messagesRouter);
+app.route("/", deadLettersRouter);
 app.route("/", webhooksRouter);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

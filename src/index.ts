@@ -1,5 +1,9 @@
 import { app } from "./app";
-import { handleDeadLetterBatch } from "./queue/dead-letter-consumer";
+import { runScheduledTasks } from "./cron/scheduled";
+import {
+	DEAD_LETTER_QUEUE_NAME,
+	handleDeadLetterBatch,
+} from "./queue/dead-letter-consumer";
 import type { SendJob } from "./queue/jobs";
 import { handleOutboundBatch } from "./queue/outbound-consumer";
 
@@ -7,10 +11,14 @@ export default {
 	fetch: app.fetch,
 
 	async queue(batch, env) {
-		if (batch.queue === "sms-outbound-dlq") {
+		if (batch.queue === DEAD_LETTER_QUEUE_NAME) {
 			await handleDeadLetterBatch(batch, env);
 			return;
 		}
 		await handleOutboundBatch(batch, env);
+	},
+
+	async scheduled(_controller, env) {
+		await runScheduledTasks(env);
 	},
 } satisfies ExportedHandler<Env, SendJob>;

@@ -16,3 +16,12 @@ export function isUniqueViolation(error: unknown): boolean {
 	}
 	return false;
 }
+
+/** A drizzle query as a D1 statement, to batch it with raw SQL statements. */
+export function toStatement(
+	db: Database,
+	query: { toSQL(): { sql: string; params: unknown[] } },
+): D1PreparedStatement {
+	const { sql, params } = query.toSQL();
+	return db.$client.prepare(sql).bind(...params);
+}

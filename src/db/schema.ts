@@ -56,6 +56,12 @@ export const messages = sqliteTable(
 		errorMessage: text("error_message"),
 		// Set while a queue consumer owns the Twilio call for this message.
 		claimedAt: timestamp("claimed_at"),
+		// Set when a Twilio call failed in a way that may still have created
+		// the message; the next attempt looks for it before sending again.
+		ambiguousAt: timestamp("ambiguous_at"),
+		// Starts at 0 and grows with each replay of a dead letter, so callbacks
+		// for an earlier attempt are told apart from the current one.
+		generation: integer("generation").notNull().default(0),
 		createdAt: timestamp("created_at").notNull(),
 		updatedAt: timestamp("updated_at").notNull(),
 	},
@@ -112,6 +118,41 @@ export const idempotencyKeys = sqliteTable(
 	(table) => [primaryKey({ columns: [table.userId, table.key] })],
 );
 
+export const deadLetters = sqliteTable(
+	"dead_letters",
+	{
+		id: text("id").primaryKey(),
+		messageId: text("message_id")
+			.notNull()
+			.references(() => messages.id),
+		userId: text("user_id").references(() => users.id),
+		// The message's generation when it failed; one dead letter per attempt.
+		generation: integer("generation").notNull(),
+		// JSON of the original send request: to, from, body, mediaUrls.
+		payload: text("payload").notNull(),
+		status: text("status").notNull(),
+		errorCode: integer("error_code"),
+		error: text("error").notNull(),
+		twilioSid: text("twilio_sid"),
+		retryCount: integer("retry_count").notNull(),
+		failedAt: timestamp("failed_at").notNull(),
+		replayedAt: timestamp("replayed_at"),
+	},
+	(table) => [
+		uniqueIndex("dead_letters_message_generation").on(
+			table.messageId,
+			table.generation,
+		),
+		index("dead_letters_user_failed").on(
+			table.userId,
+			table.failedAt,
+			table.id,
+		),
+		index("dead_letters_failed").on(table.failedAt),
+	],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type MessageEventRow = typeof messageEvents.$inferSelect;
+export type DeadLetterRow = typeof deadLetters.$inferSelect;

@@ -118,6 +118,8 @@ function buildMessageRow(
 		errorCode: null,
 		errorMessage: null,
 		claimedAt: null,
+		ambiguousAt: null,
+		generation: 0,
 		createdAt: now,
 		updatedAt: now,
 	};

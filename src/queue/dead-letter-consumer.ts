@@ -1,13 +1,17 @@
-import { and, eq, notInArray } from "drizzle-orm";
+import { and, desc, eq, gt } from "drizzle-orm";
+import type { Database } from "../db/client";
 import { openDatabase } from "../db/client";
-import { messageEvents, messages } from "../db/schema";
+import { type MessageRow, messageEvents } from "../db/schema";
+import { failMessage } from "../dead-letters/store";
 import { log } from "../lib/log";
-import { FINAL_STATUSES } from "../messages/status";
 import type { SendJob } from "./jobs";
 
+/** The dead-letter queue's name in wrangler.toml. */
+export const DEAD_LETTER_QUEUE_NAME = "sms-outbound-dlq";
+
 /**
- * Fails each message whose send job the queue gave up on after
- * `max_retries` deliveries.
+ * Records a dead letter for each send job the queue gave up on after
+ * `max_retries` deliveries, and marks its message failed.
  */
 export async function handleDeadLetterBatch(
 	batch: MessageBatch<SendJob>,
@@ -16,38 +20,59 @@ export async function handleDeadLetterBatch(
 	const db = openDatabase(env.DB);
 	for (const job of batch.messages) {
 		const messageId = job.body?.messageId;
-		if (!messageId) {
-			log.error("dead_letter_unreadable", { queueMessageId: job.id });
+		const message = messageId
+			? await db.query.messages.findFirst({
+					where: (table, { eq }) => eq(table.id, messageId),
+				})
+			: undefined;
+		if (!message) {
+			log.error("dead_letter_unknown_message", {
+				messageId,
+				queueMessageId: job.id,
+			});
 			job.ack();
 			continue;
 		}
-		const now = Date.now();
-		const reason = "Retries exhausted: Twilio did not accept the message.";
-		const [failed] = await db
-			.update(messages)
-			.set({
-				status: "failed",
-				errorMessage: reason,
-				claimedAt: null,
-				updatedAt: now,
-			})
-			.where(
-				and(
-					eq(messages.id, messageId),
-					notInArray(messages.status, [...FINAL_STATUSES]),
-				),
-			)
-			.returning({ id: messages.id });
-		if (failed) {
-			await db.insert(messageEvents).values({
-				messageId,
-				status: "failed",
-				source: "consumer",
-				errorMessage: reason,
-				at: now,
-			});
-		}
-		log.warn("dead_lettered", { messageId, attempts: job.attempts });
+		const retries = await retriesSinceLastQueued(db, message);
+		const lastError = retries[0]?.errorMessage ?? "no answer recorded";
+		const changed = await failMessage(db, message, {
+			status: "failed",
+			errorCode: retries[0]?.errorCode ?? null,
+			error: `Retries exhausted after ${retries.length + 1} attempts; last error: ${lastError}`,
+			retryCount: retries.length,
+			source: "dead-letter-queue",
+		});
+		log.warn(changed ? "dead_lettered" : "dead_letter_ignored", {
+			messageId: message.id,
+			status: message.status,
+			retries: retries.length,
+		});
 		job.ack();
 	}
+}
+
+/** The `retrying` events of the current attempt, newest first. */
+async function retriesSinceLastQueued(db: Database, message: MessageRow) {
+	const [queued] = await db
+		.select({ id: messageEvents.id })
+		.from(messageEvents)
+		.where(
+			and(
+				eq(messageEvents.messageId, message.id),
+				eq(messageEvents.status, "queued"),
+			),
+		)
+		.orderBy(desc(messageEvents.id))
+		.limit(1);
+	return db
+		.select()
+		.from(messageEvents)
+		.where(
+			and(
+				eq(messageEvents.messageId, message.id),
+				eq(messageEvents.status, "retrying"),
+				gt(messageEvents.id, queued?.id ?? 0),
+			),
+		)
+		.orderBy(desc(messageEvents.id));
 }

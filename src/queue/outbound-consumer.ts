@@ -1,11 +1,15 @@
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { type Database, openDatabase } from "../db/client";
 import { type MessageRow, messageEvents, messages } from "../db/schema";
+import { failMessage } from "../dead-letters/store";
 import { log } from "../lib/log";
 import { fromTwilioStatus, isForwardTransition } from "../messages/status";
 import { TwilioApiError, TwilioClient } from "../twilio/client";
+import { describeTwilioError } from "../twilio/error-codes";
 import { classifyTwilioFailure } from "../twilio/errors";
+import { backoffSeconds, backoffSettings } from "./backoff";
 import type { SendJob } from "./jobs";
+import { findCreatedMessage } from "./reconcile";
 
 /**
  * How long a consumer owns a message it claimed. A claim older than this
@@ -13,24 +17,33 @@ import type { SendJob } from "./jobs";
  */
 export const CLAIM_LEASE_MS = 60_000;
 
-const RETRY_DELAY_SECONDS = 5;
+interface SendContext {
+	env: Env;
+	db: Database;
+	twilio: TwilioClient;
+}
 
 /** Sends each message of the batch through Twilio and acks it on its own. */
 export async function handleOutboundBatch(
 	batch: MessageBatch<SendJob>,
 	env: Env,
 ): Promise<void> {
-	const db = openDatabase(env.DB);
-	const twilio = new TwilioClient(env);
+	const context: SendContext = {
+		env,
+		db: openDatabase(env.DB),
+		twilio: new TwilioClient(env),
+	};
 	await Promise.all(
-		batch.messages.map((message) =>
-			processSendJob(message, env, db, twilio).catch((error) => {
+		batch.messages.map((job) =>
+			processSendJob(job, context).catch((error) => {
+				const delaySeconds = backoffSeconds(job.attempts, backoffSettings(env));
 				log.error("send_job_failed", {
-					messageId: message.body?.messageId,
-					attempts: message.attempts,
+					messageId: job.body?.messageId,
+					attempts: job.attempts,
+					delaySeconds,
 					error,
 				});
-				message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+				job.retry({ delaySeconds });
 			}),
 		),
 	);
@@ -38,27 +51,42 @@ export async function handleOutboundBatch(
 
 async function processSendJob(
 	job: Message<SendJob>,
-	env: Env,
-	db: Database,
-	twilio: TwilioClient,
+	context: SendContext,
 ): Promise<void> {
 	const messageId = job.body?.messageId;
-	const claimed = messageId ? await claimMessage(db, messageId) : null;
+	const claimed = messageId ? await claimMessage(context.db, messageId) : null;
 	if (!claimed) {
-		await explainSkippedJob(db, job);
+		await explainSkippedJob(context.db, job);
 		return;
 	}
 
+	// An earlier attempt may have created the message before failing; if
+	// Twilio has it, record it instead of sending a second copy.
+	if (claimed.ambiguousAt !== null) {
+		const existing = await findCreatedMessage(context, claimed);
+		if (existing) {
+			await recordCreated(context.db, claimed, existing.sid, existing.status);
+			log.info("sent", {
+				messageId: claimed.id,
+				twilioSid: existing.sid,
+				attempts: job.attempts,
+				reconciled: true,
+			});
+			job.ack();
+			return;
+		}
+	}
+
 	try {
-		const created = await twilio.createMessage({
+		const created = await context.twilio.createMessage({
 			to: claimed.to,
 			from: claimed.from,
 			messagingServiceSid: claimed.messagingServiceSid,
 			body: claimed.body,
 			mediaUrls: JSON.parse(claimed.media) as string[],
-			statusCallback: statusCallbackUrl(env, claimed.id),
+			statusCallback: statusCallbackUrl(context.env, claimed),
 		});
-		await recordCreated(db, claimed, created.sid, created.status);
+		await recordCreated(context.db, claimed, created.sid, created.status);
 		log.info("sent", {
 			messageId: claimed.id,
 			twilioSid: created.sid,
@@ -67,7 +95,7 @@ async function processSendJob(
 		job.ack();
 	} catch (error) {
 		if (!(error instanceof TwilioApiError)) throw error;
-		await handleTwilioFailure(db, job, claimed, error);
+		await handleTwilioFailure(context, job, claimed, error);
 	}
 }
 
@@ -124,9 +152,15 @@ async function explainSkippedJob(
 	job.ack();
 }
 
-export function statusCallbackUrl(env: Env, messageId: string): string {
+/**
+ * The StatusCallback URL for a message. It carries the message id, so a
+ * callback is matched even before the SID is stored, and the generation, so
+ * callbacks for an attempt before a replay are told apart.
+ */
+export function statusCallbackUrl(env: Env, message: MessageRow): string {
 	const base = env.PUBLIC_BASE_URL.replace(/\/+$/, "");
-	return `${base}/twilio/status?messageId=${encodeURIComponent(messageId)}`;
+	const id = encodeURIComponent(message.id);
+	return `${base}/twilio/status?messageId=${id}&generation=${message.generation}`;
 }
 
 async function recordCreated(
@@ -136,13 +170,13 @@ async function recordCreated(
 	twilioStatus: string,
 ): Promise<void> {
 	const now = Date.now();
+	await db
+		.update(messages)
+		.set({ twilioSid, claimedAt: null, ambiguousAt: null, updatedAt: now })
+		.where(eq(messages.id, row.id));
 	// A status callback may have arrived before this answer did; the status
 	// only moves forward.
 	const status = fromTwilioStatus(twilioStatus) ?? "queued";
-	await db
-		.update(messages)
-		.set({ twilioSid, claimedAt: null, updatedAt: now })
-		.where(eq(messages.id, row.id));
 	if (isForwardTransition(row.status, status)) {
 		await db
 			.update(messages)
@@ -152,64 +186,61 @@ async function recordCreated(
 }
 
 async function handleTwilioFailure(
-	db: Database,
+	context: SendContext,
 	job: Message<SendJob>,
 	row: MessageRow,
 	error: TwilioApiError,
 ): Promise<void> {
 	const failure = classifyTwilioFailure(error);
+	const reason = describeTwilioError(error.code, error.message);
 	if (failure === "permanent") {
-		await markFailed(db, row.id, error);
-		log.warn("send_failed", {
+		await failMessage(context.db, row, {
+			status: "failed",
+			errorCode: error.code,
+			error: reason,
+			retryCount: job.attempts - 1,
+			source: "consumer",
+		});
+		log.warn("dead_lettered", {
 			messageId: row.id,
 			errorCode: error.code,
-			status: error.status,
-			error,
+			httpStatus: error.status,
+			attempts: job.attempts,
 		});
 		job.ack();
 		return;
 	}
-	// TODO(reliability): an ambiguous failure may have created the message;
-	// look it up in Twilio before sending again.
-	await db
-		.update(messages)
-		.set({ claimedAt: null })
-		.where(eq(messages.id, row.id));
-	log.warn("retried", {
-		messageId: row.id,
-		attempts: job.attempts,
-		errorCode: error.code,
-		status: error.status,
-		failure,
-		error,
-	});
-	job.retry({ delaySeconds: RETRY_DELAY_SECONDS });
-}
 
-async function markFailed(
-	db: Database,
-	messageId: string,
-	error: TwilioApiError,
-): Promise<void> {
+	const delaySeconds = backoffSeconds(
+		job.attempts,
+		backoffSettings(context.env),
+	);
 	const now = Date.now();
-	await db.batch([
-		db
+	await context.db.batch([
+		context.db
 			.update(messages)
 			.set({
-				status: "failed",
-				errorCode: error.code,
-				errorMessage: error.message,
 				claimedAt: null,
 				updatedAt: now,
+				...(failure === "ambiguous" ? { ambiguousAt: now } : {}),
 			})
-			.where(eq(messages.id, messageId)),
-		db.insert(messageEvents).values({
-			messageId,
-			status: "failed",
+			.where(eq(messages.id, row.id)),
+		context.db.insert(messageEvents).values({
+			messageId: row.id,
+			status: "retrying",
 			source: "consumer",
 			errorCode: error.code,
-			errorMessage: error.message,
+			errorMessage: `${reason}; attempt ${job.attempts}, next in ${delaySeconds} s`,
 			at: now,
 		}),
 	]);
+	log.warn("retried", {
+		messageId: row.id,
+		attempts: job.attempts,
+		delaySeconds,
+		errorCode: error.code,
+		httpStatus: error.status,
+		failure,
+	});
+	job.retry({ delaySeconds });
 }

@@ -101,18 +101,21 @@ export class TwilioClient {
 		);
 	}
 
-	/** Lists messages between two numbers sent on or after `sentAfter`. */
+	/**
+	 * Lists the newest messages to `to` (and from `from`), optionally only
+	 * those sent on or after the day of `sentAfter`. A message not sent yet
+	 * has no send date, so the date filter leaves it out.
+	 */
 	listMessages(filter: {
 		to: string;
 		from?: string | null;
-		sentAfter: Date;
+		sentAfter?: Date;
 	}): Promise<TwilioMessagePage> {
-		const query: Record<string, string> = {
-			To: filter.to,
-			"DateSent>": filter.sentAfter.toISOString().slice(0, 10),
-			PageSize: "100",
-		};
+		const query: Record<string, string> = { To: filter.to, PageSize: "100" };
 		if (filter.from) query.From = filter.from;
+		if (filter.sentAfter) {
+			query["DateSent>"] = filter.sentAfter.toISOString().slice(0, 10);
+		}
 		return this.call(() =>
 			this.api.get(`${this.accountPath}/Messages.json`, {
 				query,
