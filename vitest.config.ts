@@ -40,6 +40,9 @@ export default defineConfig(async () => {
 						TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
 						TWILIO_FROM: "+15005550006",
 						MEDIA_SIGNING_KEY: "test-media-signing-key",
+						// Short backoff, so retried messages settle within a test.
+						RETRY_BASE_SECONDS: "1",
+						RETRY_CAP_SECONDS: "4",
 					},
 					workers: [
 						{
@@ -54,6 +57,14 @@ export default defineConfig(async () => {
 								PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL,
 								TWILIO_ACCOUNT_SID: TEST_TWILIO_ACCOUNT_SID,
 								TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
+								// Short, so that tests wait little for status callbacks.
+								CALLBACK_DELAY_MS: "20",
+							},
+							durableObjects: {
+								SIMULATOR_STATE: {
+									className: "SimulatorState",
+									useSQLite: true,
+								},
 							},
 						},
 					],
@@ -62,6 +73,10 @@ export default defineConfig(async () => {
 		],
 		test: {
 			setupFiles: ["./test/setup.ts"],
+			testTimeout: 20_000,
+			// All files share one simulator, and some set its fault rates, so
+			// files run one at a time.
+			fileParallelism: false,
 		},
 	};
 });

@@ -81,3 +81,36 @@ export async function waitForMessage(
 
 export const isFinal = (message: MessageView) =>
 	["delivered", "undelivered", "failed"].includes(message.status);
+
+export const SIMULATOR = "https://api.twilio.test";
+
+/** Sets the simulator's fault rates; `{}` turns every fault off. */
+export async function setFaults(settings: {
+	seed?: number;
+	latencyMs?: number;
+	timeoutMs?: number;
+	rates?: Record<string, number>;
+}): Promise<void> {
+	const res = await fetch(`${SIMULATOR}/simulator/faults`, {
+		method: "PUT",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify({ seed: 1, ...settings }),
+	});
+	if (res.status !== 200) {
+		throw new Error(`setting faults failed: ${res.status} ${await res.text()}`);
+	}
+}
+
+export interface SimulatedCreate {
+	sid: string;
+	to: string;
+	body: string | null;
+	statusCallback: string | null;
+}
+
+/** Every create request the simulator accepted, in order. */
+export async function simulatorCreates(): Promise<SimulatedCreate[]> {
+	const res = await fetch(`${SIMULATOR}/simulator/messages`);
+	const body = (await res.json()) as { data: SimulatedCreate[] };
+	return body.data;
+}

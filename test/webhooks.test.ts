@@ -78,7 +78,7 @@ describe("POST /twilio/status", () => {
 		const before = await tableCounts();
 		const res = await postWebhook(
 			`/twilio/status?messageId=${id}`,
-			statusFields("SM" + "a".repeat(32), "delivered"),
+			statusFields(`SM${"a".repeat(32)}`, "delivered"),
 			{ signature: null },
 		);
 		expect(res.status).toBe(403);
@@ -89,7 +89,7 @@ describe("POST /twilio/status", () => {
 	it("rejects a tampered callback and writes nothing", async () => {
 		const id = await storeQueuedMessage(user.id);
 		const path = `/twilio/status?messageId=${id}`;
-		const fields = statusFields("SM" + "b".repeat(32), "sent");
+		const fields = statusFields(`SM${"b".repeat(32)}`, "sent");
 		const signature = await computeTwilioSignature(
 			AUTH_TOKEN,
 			`${BASE}${path}`,
@@ -110,7 +110,7 @@ describe("POST /twilio/status", () => {
 		const path = `/twilio/status?messageId=${id}`;
 		const res = await postWebhook(
 			path,
-			statusFields("SM" + "c".repeat(32), "sent"),
+			statusFields(`SM${"c".repeat(32)}`, "sent"),
 			{ signedUrl: `https://attacker.test${path}` },
 		);
 		expect(res.status).toBe(403);
@@ -121,7 +121,7 @@ describe("POST /twilio/status", () => {
 		const path = `/twilio/status?messageId=${id}`;
 		const res = await postWebhook(
 			path,
-			statusFields("SM" + "d".repeat(32), "sent"),
+			statusFields(`SM${"d".repeat(32)}`, "sent"),
 			{ signedUrl: `https://sms.test:443${path}` },
 		);
 		expect(res.status).toBe(200);
@@ -130,7 +130,7 @@ describe("POST /twilio/status", () => {
 
 	it("never moves a status backwards but logs the late callback", async () => {
 		const id = await storeQueuedMessage(user.id);
-		const sid = "SM" + "e".repeat(32);
+		const sid = `SM${"e".repeat(32)}`;
 		const path = `/twilio/status?messageId=${id}`;
 		expect(
 			(await postWebhook(path, statusFields(sid, "delivered"))).status,
@@ -150,7 +150,7 @@ describe("POST /twilio/status", () => {
 
 	it("stores a duplicate callback once", async () => {
 		const id = await storeQueuedMessage(user.id);
-		const sid = "SM" + "f".repeat(32);
+		const sid = `SM${"f".repeat(32)}`;
 		const path = `/twilio/status?messageId=${id}`;
 		const fields = statusFields(sid, "sent");
 		expect((await postWebhook(path, fields)).status).toBe(200);
@@ -161,7 +161,7 @@ describe("POST /twilio/status", () => {
 
 	it("records the error code of an undelivered message", async () => {
 		const id = await storeQueuedMessage(user.id);
-		const sid = "SM" + "1".repeat(32);
+		const sid = `SM${"1".repeat(32)}`;
 		const path = `/twilio/status?messageId=${id}`;
 		await postWebhook(
 			path,
@@ -192,7 +192,7 @@ describe("POST /twilio/incoming", () => {
 	}
 
 	it("stores an inbound message once and answers with empty twiml", async () => {
-		const sid = "SM" + "2".repeat(32);
+		const sid = `SM${"2".repeat(32)}`;
 		const fields = inboundFields(sid, "Hello there");
 		const first = await postWebhook("/twilio/incoming", fields);
 		expect(first.status).toBe(200);
@@ -218,7 +218,7 @@ describe("POST /twilio/incoming", () => {
 		const before = await tableCounts();
 		const res = await postWebhook(
 			"/twilio/incoming",
-			inboundFields("SM" + "3".repeat(32), "forged"),
+			inboundFields(`SM${"3".repeat(32)}`, "forged"),
 			{ signature: null },
 		);
 		expect(res.status).toBe(403);
@@ -229,7 +229,7 @@ describe("POST /twilio/incoming", () => {
 		const path = "/twilio/incoming?tag=o'brien";
 		const res = await postWebhook(
 			path,
-			inboundFields("SM" + "4".repeat(32), "apostrophe"),
+			inboundFields(`SM${"4".repeat(32)}`, "apostrophe"),
 			{ signedUrl: `${BASE}${path}` },
 		);
 		expect(res.status).toBe(200);

@@ -8,6 +8,9 @@ import type { TwilioMessage } from "../twilio/types";
 // message's creation time.
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+// At 100 messages a page, the newest 2,000 messages to the recipient.
+const MAX_PAGES = 20;
+
 /**
  * Looks in Twilio for a message that an earlier, ambiguous attempt created:
  * same recipient, sender and body, created after our message, and not
@@ -23,22 +26,29 @@ export async function findCreatedMessage(
 	message: MessageRow,
 ): Promise<TwilioMessage | null> {
 	const since = message.createdAt - CLOCK_SKEW_MS;
-	const page = await context.twilio.listMessages({
+	let page = await context.twilio.listMessages({
 		to: message.to,
 		from: message.from,
 	});
-	for (const candidate of page.messages) {
-		if (!matches(candidate, message, since)) continue;
-		const linked = await context.db.query.messages.findFirst({
-			where: (table, { eq }) => eq(table.twilioSid, candidate.sid),
-		});
-		if (!linked) {
-			log.info("reconciled", {
-				messageId: message.id,
-				twilioSid: candidate.sid,
+	for (let pages = 1; ; pages++) {
+		for (const candidate of page.messages) {
+			if (!matches(candidate, message, since)) continue;
+			const linked = await context.db.query.messages.findFirst({
+				where: (table, { eq }) => eq(table.twilioSid, candidate.sid),
 			});
-			return candidate;
+			if (!linked) {
+				log.info("reconciled", {
+					messageId: message.id,
+					twilioSid: candidate.sid,
+				});
+				return candidate;
+			}
 		}
+		// Pages run newest first: stop at the first page that reaches back
+		// past the message's creation.
+		const oldest = Date.parse(page.messages.at(-1)?.date_created ?? "");
+		if (!page.next_page_uri || oldest < since || pages >= MAX_PAGES) break;
+		page = await context.twilio.listMessagesPage(page.next_page_uri);
 	}
 	return null;
 }

@@ -124,6 +124,20 @@ export class TwilioClient {
 		);
 	}
 
+	/** Fetches the page a list answer names in its `next_page_uri`. */
+	listMessagesPage(nextPageUri: string): Promise<TwilioMessagePage> {
+		if (!nextPageUri.startsWith(`${this.accountPath}/Messages.json`)) {
+			throw new TwilioApiError(`Unexpected next page URI '${nextPageUri}'`, {
+				status: 502,
+			});
+		}
+		return this.call(() =>
+			this.api.get(nextPageUri, {
+				signal: AbortSignal.timeout(TWILIO_REQUEST_TIMEOUT_MS),
+			}),
+		);
+	}
+
 	private async call<T>(request: () => Promise<T>): Promise<T> {
 		try {
 			return await request();

@@ -1,0 +1,283 @@
+import { describe, expect, it } from "vitest";
+import {
+	nextFreeAt,
+	type PacerState,
+	pauseSlots,
+	reserveSlot,
+	toMilliRate,
+} from "../src/ratelimit/send-slots";
+import { countRequest, type WindowRule } from "../src/ratelimit/sliding-window";
+import {
+	type BucketState,
+	MICRO_TOKENS_PER_TOKEN,
+	refill,
+	returnTokens,
+	takeTokens,
+	viewBucket,
+} from "../src/ratelimit/token-bucket";
+
+const T0 = 1_800_000_000_000;
+
+describe("token bucket", () => {
+	it("starts full", () => {
+		const rule = { capacity: 5, refillPerSecond: 1 };
+		const view = viewBucket(refill(undefined, rule, T0), rule);
+		expect(view.remaining).toBe(5);
+		expect(view.resetMs).toBe(0);
+	});
+
+	it("takes the cost and rejects without changing the state", () => {
+		const rule = { capacity: 3, refillPerSecond: 0 };
+		const first = takeTokens(undefined, rule, T0, 2);
+		expect(first.result.allowed).toBe(true);
+		expect(first.result.remaining).toBe(1);
+
+		const second = takeTokens(first.state, rule, T0, 2);
+		expect(second.result.allowed).toBe(false);
+		expect(second.state).toEqual(first.state);
+	});
+
+	it("does not drift after many small refills", () => {
+		const rule = { capacity: 10, refillPerSecond: 0.01 };
+		let state: BucketState = { microTokens: 0, updatedAt: T0 };
+		for (let ms = 1; ms <= 100_000; ms++) {
+			state = refill(state, rule, T0 + ms);
+		}
+		const once = refill({ microTokens: 0, updatedAt: T0 }, rule, T0 + 100_000);
+		expect(state.microTokens).toBe(MICRO_TOKENS_PER_TOKEN);
+		expect(once.microTokens).toBe(MICRO_TOKENS_PER_TOKEN);
+	});
+
+	it("adds a token exactly when its time is up", () => {
+		const rule = { capacity: 1, refillPerSecond: 0.001 };
+		const empty = { microTokens: 0, updatedAt: T0 };
+		expect(takeTokens(empty, rule, T0 + 999_999, 1).result.allowed).toBe(false);
+		expect(takeTokens(empty, rule, T0 + 1_000_000, 1).result.allowed).toBe(
+			true,
+		);
+	});
+
+	it("keeps 3-decimal rates exact", () => {
+		const rule = { capacity: 100, refillPerSecond: 0.007 };
+		const state = refill({ microTokens: 0, updatedAt: T0 }, rule, T0 + 1000);
+		expect(state.microTokens).toBe(7000);
+	});
+
+	it("reports the wait for the next token and for the cost", () => {
+		const rule = { capacity: 4, refillPerSecond: 2 };
+		const empty = { microTokens: 0, updatedAt: T0 };
+		const rejected = takeTokens(empty, rule, T0, 3).result;
+		expect(rejected.resetMs).toBe(500);
+		expect(rejected.retryAfterMs).toBe(1500);
+	});
+
+	it("reports no reset and no retry without refill", () => {
+		const rule = { capacity: 1, refillPerSecond: 0 };
+		const rejected = takeTokens(
+			{ microTokens: 0, updatedAt: T0 },
+			rule,
+			T0 + 60_000,
+			1,
+		).result;
+		expect(rejected.resetMs).toBeNull();
+		expect(rejected.retryAfterMs).toBeNull();
+	});
+
+	it("never admits a cost above the capacity", () => {
+		const rule = { capacity: 2, refillPerSecond: 1 };
+		const result = takeTokens(undefined, rule, T0, 3).result;
+		expect(result.allowed).toBe(false);
+		expect(result.retryAfterMs).toBeNull();
+	});
+
+	it("trims tokens when the capacity is lowered", () => {
+		const state = refill(undefined, { capacity: 50, refillPerSecond: 1 }, T0);
+		const view = viewBucket(
+			refill(state, { capacity: 3, refillPerSecond: 1 }, T0),
+			{ capacity: 3, refillPerSecond: 1 },
+		);
+		expect(view.remaining).toBe(3);
+		expect(view.limit).toBe(3);
+	});
+
+	it("fills a bucket idle for decades without overflow", () => {
+		const rule = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
+		const state = refill({ microTokens: 0, updatedAt: 0 }, rule, T0 * 1000);
+		expect(state.microTokens).toBe(1_000_000 * MICRO_TOKENS_PER_TOKEN);
+	});
+
+	it("adds nothing when the clock steps back", () => {
+		const rule = { capacity: 5, refillPerSecond: 1 };
+		const state = { microTokens: 1_500_000, updatedAt: T0 };
+		const back = refill(state, rule, T0 - 10_000);
+		expect(back).toEqual(state);
+	});
+
+	it("returns tokens up to the capacity", () => {
+		const rule = { capacity: 2, refillPerSecond: 0 };
+		const state = { microTokens: 1_000_000, updatedAt: T0 };
+		expect(returnTokens(state, rule, T0, 1).microTokens).toBe(2_000_000);
+		expect(returnTokens(state, rule, T0, 5).microTokens).toBe(2_000_000);
+	});
+});
+
+/** Drives `countRequest` like the Durable Object does, with a given clock. */
+function windowDriver(rule: WindowRule) {
+	let hits: number[] = [];
+	return (now: number) => {
+		const update = countRequest(hits, now, rule);
+		hits = update.hits;
+		return update.result;
+	};
+}
+
+describe("sliding window", () => {
+	it("admits exactly the limit at one instant", () => {
+		const count = windowDriver({ limit: 3, windowMs: 1000 });
+		const results = [0, 0, 0, 0].map(() => count(T0).allowed);
+		expect(results).toEqual([true, true, true, false]);
+	});
+
+	it("admits again exactly at the window edge", () => {
+		const count = windowDriver({ limit: 2, windowMs: 1000 });
+		count(T0);
+		count(T0 + 400);
+		expect(count(T0 + 999).allowed).toBe(false);
+		expect(count(T0 + 1000).allowed).toBe(true);
+		expect(count(T0 + 1000).allowed).toBe(false);
+		expect(count(T0 + 1399).allowed).toBe(false);
+		expect(count(T0 + 1400).allowed).toBe(true);
+	});
+
+	it("reports the retry time of the window edge", () => {
+		const count = windowDriver({ limit: 2, windowMs: 1000 });
+		count(T0);
+		count(T0 + 300);
+		const rejected = count(T0 + 500);
+		expect(rejected.retryAfterMs).toBe(500);
+		expect(rejected.remaining).toBe(0);
+		expect(rejected.resetMs).toBe(500);
+		expect(count(T0 + 999).allowed).toBe(false);
+		expect(count(T0 + 1000).allowed).toBe(true);
+	});
+
+	it("admits at most the limit in any window of random traffic", () => {
+		const rule = { limit: 5, windowMs: 1000 };
+		const count = windowDriver(rule);
+		let seed = 42;
+		let now = T0;
+		const admitted: number[] = [];
+		const wronglyRejected: number[] = [];
+		for (let i = 0; i < 5000; i++) {
+			// A linear congruential generator keeps the run reproducible.
+			seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+			now += seed % 120;
+			const inWindow = admitted.filter((at) => at > now - rule.windowMs);
+			const result = count(now);
+			if (result.allowed) admitted.push(now);
+			else if (inWindow.length < rule.limit) wronglyRejected.push(now);
+		}
+		const overfull = admitted.filter(
+			(start, i) => (admitted[i + rule.limit] ?? Infinity) < start + 1000,
+		);
+		expect(overfull).toEqual([]);
+		expect(wronglyRejected).toEqual([]);
+		expect(admitted.length).toBeGreaterThan(1000);
+	});
+
+	it("keeps rejecting until enough hits expire after the limit is lowered", () => {
+		let hits: number[] = [];
+		for (const ms of [0, 100, 200, 300]) {
+			hits = countRequest(hits, T0 + ms, { limit: 4, windowMs: 1000 }).hits;
+		}
+		const lowered = { limit: 2, windowMs: 1000 };
+		const rejected = countRequest(hits, T0 + 400, lowered).result;
+		expect(rejected.allowed).toBe(false);
+		expect(rejected.retryAfterMs).toBe(800);
+		expect(countRequest(hits, T0 + 1199, lowered).result.allowed).toBe(false);
+		expect(countRequest(hits, T0 + 1200, lowered).result.allowed).toBe(true);
+	});
+});
+
+function reserveAll(
+	rate: number,
+	requests: { at: number; segments: number }[],
+): number[] {
+	let state: PacerState | undefined;
+	return requests.map(({ at, segments }) => {
+		const reservation = reserveSlot(
+			state,
+			T0 + at,
+			segments,
+			toMilliRate(rate),
+		);
+		state = reservation.state;
+		return reservation.waitMs;
+	});
+}
+
+describe("send slots", () => {
+	it("spaces a long code one second apart", () => {
+		const waits = reserveAll(
+			1,
+			[0, 0, 0].map(() => ({ at: 0, segments: 1 })),
+		);
+		expect(waits).toEqual([0, 1000, 2000]);
+	});
+
+	it("spaces toll-free a third of a second apart without drift", () => {
+		const requests = Array.from({ length: 301 }, () => ({
+			at: 0,
+			segments: 1,
+		}));
+		const waits = reserveAll(3, requests);
+		expect(waits.slice(0, 4)).toEqual([0, 334, 667, 1000]);
+		expect(waits[300]).toBe(100_000);
+	});
+
+	it("books one slot per segment", () => {
+		const waits = reserveAll(1, [
+			{ at: 0, segments: 3 },
+			{ at: 0, segments: 1 },
+		]);
+		expect(waits).toEqual([0, 3000]);
+	});
+
+	it("sends at once after an idle gap", () => {
+		const waits = reserveAll(1, [
+			{ at: 0, segments: 1 },
+			{ at: 5000, segments: 1 },
+			{ at: 5200, segments: 1 },
+		]);
+		expect(waits).toEqual([0, 0, 800]);
+	});
+
+	it("books nothing when the wait exceeds the maximum", () => {
+		const rate = toMilliRate(1);
+		const first = reserveSlot(undefined, T0, 5, rate);
+		const skipped = reserveSlot(first.state, T0, 1, rate, 2000);
+		expect(skipped.booked).toBe(false);
+		expect(skipped.waitMs).toBe(5000);
+		expect(skipped.state).toEqual(first.state);
+	});
+
+	it("pauses the next slot after a throttle", () => {
+		const rate = toMilliRate(1);
+		const state = pauseSlots(undefined, T0, 1500, rate);
+		expect(nextFreeAt(state)).toBe(T0 + 1500);
+		expect(reserveSlot(state, T0 + 100, 1, rate).waitMs).toBe(1400);
+	});
+
+	it("keeps later bookings when a throttle is shorter", () => {
+		const rate = toMilliRate(1);
+		const booked = reserveSlot(undefined, T0, 4, rate).state;
+		expect(pauseSlots(booked, T0, 1000, rate)).toEqual(booked);
+	});
+
+	it("continues after old bookings when the rate changes", () => {
+		const booked = reserveSlot(undefined, T0, 2, toMilliRate(1)).state;
+		const faster = reserveSlot(booked, T0, 1, toMilliRate(10));
+		expect(faster.waitMs).toBe(2000);
+		expect(reserveSlot(faster.state, T0, 1, toMilliRate(10)).waitMs).toBe(2100);
+	});
+});
