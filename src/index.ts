@@ -7,6 +7,10 @@ import {
 import type { SendJob } from "./queue/jobs";
 import { handleOutboundBatch } from "./queue/outbound-consumer";
 
+export { SenderPacer } from "./ratelimit/sender-pacer";
+export { SlidingWindowLimiter } from "./ratelimit/sliding-window-limiter";
+export { TokenBucketLimiter } from "./ratelimit/token-bucket-limiter";
+
 export default {
 	fetch: app.fetch,
 

@@ -63,7 +63,7 @@ describe("token bucket", () => {
 		expect(state.microTokens).toBe(7000);
 	});
 
-	it("reports the wait for the next token and for the cost", () => {
+	it("reports reset and retry waits", () => {
 		const rule = { capacity: 4, refillPerSecond: 2 };
 		const empty = { microTokens: 0, updatedAt: T0 };
 		const rejected = takeTokens(empty, rule, T0, 3).result;
@@ -161,7 +161,7 @@ describe("sliding window", () => {
 		expect(count(T0 + 1000).allowed).toBe(true);
 	});
 
-	it("admits at most the limit in any window of random traffic", () => {
+	it("never overfills a window of random traffic", () => {
 		const rule = { limit: 5, windowMs: 1000 };
 		const count = windowDriver(rule);
 		let seed = 42;
@@ -185,7 +185,7 @@ describe("sliding window", () => {
 		expect(admitted.length).toBeGreaterThan(1000);
 	});
 
-	it("keeps rejecting until enough hits expire after the limit is lowered", () => {
+	it("honours a lowered limit", () => {
 		let hits: number[] = [];
 		for (const ms of [0, 100, 200, 300]) {
 			hits = countRequest(hits, T0 + ms, { limit: 4, windowMs: 1000 }).hits;
@@ -225,7 +225,7 @@ describe("send slots", () => {
 		expect(waits).toEqual([0, 1000, 2000]);
 	});
 
-	it("spaces toll-free a third of a second apart without drift", () => {
+	it("spaces toll-free slots without drift", () => {
 		const requests = Array.from({ length: 301 }, () => ({
 			at: 0,
 			segments: 1,

@@ -175,6 +175,9 @@ describe("sliding window durable object", () => {
 		const slow = { limit: 2, windowMs: 60_000 };
 		await stubFor(name).count(slow);
 		await stubFor(name).count(slow);
+		await runInDurableObject(stubFor(name), (instance) => {
+			(instance as unknown as { marker: boolean }).marker = true;
+		});
 		try {
 			await runInDurableObject(stubFor(name), (_, state) =>
 				state.abort("test restart"),
@@ -182,6 +185,11 @@ describe("sliding window durable object", () => {
 		} catch {
 			// abort() throws in the object by design.
 		}
+		const marker = await runInDurableObject(
+			stubFor(name),
+			(instance) => (instance as unknown as { marker?: boolean }).marker,
+		);
+		expect(marker).toBeUndefined();
 		const after = await stubFor(name).count(slow);
 		expect(after.allowed).toBe(false);
 		expect(after.remaining).toBe(0);

@@ -7,6 +7,8 @@ import { sha256Hex } from "../lib/ids";
 import { acceptOutboundMessage } from "../messages/send";
 import { eventJson, messageJson } from "../messages/serialize";
 import { MESSAGE_STATUSES } from "../messages/status";
+import { rateLimitRouter } from "../ratelimit/routes";
+import { chargedSend, userRateLimitHeaders } from "../ratelimit/user-limit";
 import { requireUser } from "./auth";
 import { createRouter } from "./context";
 import { ApiError } from "./errors";
@@ -44,6 +46,8 @@ const userSecurity = [{ ApiKey: [] }];
 
 export const messagesRouter = createRouter();
 
+messagesRouter.route("/", rateLimitRouter);
+
 messagesRouter.openapi(
 	createRoute({
 		method: "post",
@@ -51,9 +55,9 @@ messagesRouter.openapi(
 		tags: ["Messages"],
 		summary: "Send an SMS or MMS",
 		description:
-			"Stores the message and queues it for Twilio. The 202 answer means the message is stored and its job is on the queue. Repeating a request with the same `Idempotency-Key` and body returns the first answer and sends nothing new.",
+			"Stores the message and queues it for Twilio. The 202 answer means the message is stored and its job is on the queue. Repeating a request with the same `Idempotency-Key` and body returns the first answer and sends nothing new. A valid request that stores a new message spends one token of the user's rate limit, or one per segment when the service counts segments; every answer carries the RateLimit-* headers.",
 		security: userSecurity,
-		middleware: [requireUser, requireJson] as const,
+		middleware: [requireUser, userRateLimitHeaders, requireJson] as const,
 		request: {
 			headers: z.object({
 				"idempotency-key": z
@@ -82,11 +86,11 @@ messagesRouter.openapi(
 		const idempotency = key
 			? { key, requestHash: await sha256Hex(JSON.stringify(input)) }
 			: null;
-		const result = await acceptOutboundMessage(
-			c.env,
-			c.get("user"),
-			input,
-			idempotency,
+		const result = await chargedSend(
+			c,
+			input.body,
+			() => acceptOutboundMessage(c.env, c.get("user"), input, idempotency),
+			(accepted) => accepted.replayed,
 		);
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
 		return c.json(result.message, 202);

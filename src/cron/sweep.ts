@@ -75,6 +75,7 @@ export async function refreshStaleStatuses(env: Env): Promise<number> {
 				status: remote.status,
 				errorCode: remote.error_code,
 				rawDlrDoneDate: null,
+				source: "sweep",
 			});
 			if (outcome === "applied") refreshed++;
 			// Touch the row so an unchanged status is asked for again only

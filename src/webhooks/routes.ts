@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../api/context";
 import { log } from "../lib/log";
+import { limitByClientIp } from "../ratelimit/client-ip";
 import { parseInboundMessage, storeInboundMessage } from "./incoming";
 import { applyStatusCallback, parseStatusCallback } from "./status";
 import { verifyTwilioWebhook, type WebhookVariables } from "./verify";
@@ -12,6 +13,10 @@ export const webhooksRouter = new Hono<{
 	Bindings: AppEnv["Bindings"];
 	Variables: WebhookVariables;
 }>();
+
+// Counted per IP before the signature check, so a flood of forged requests
+// is turned away without computing an HMAC for each.
+webhooksRouter.use("/twilio/*", limitByClientIp("webhook"));
 
 webhooksRouter.post("/twilio/status", verifyTwilioWebhook, async (c) => {
 	const query = new URL(c.req.url).searchParams;

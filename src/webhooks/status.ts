@@ -19,6 +19,8 @@ export interface StatusCallback {
 	status: string;
 	errorCode: number | null;
 	rawDlrDoneDate: string | null;
+	/** Event source: `twilio` for a callback, `sweep` for a status fetched by the cron. */
+	source?: "twilio" | "sweep";
 }
 
 export function parseStatusCallback(
@@ -121,7 +123,7 @@ export async function applyStatusCallback(
 				errorCode: callback.errorCode,
 				error: error ?? "",
 				retryCount: 0,
-				source: "twilio",
+				source: callback.source ?? "twilio",
 			},
 			now,
 			failed,

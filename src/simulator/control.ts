@@ -1,0 +1,56 @@
+import { Hono } from "hono";
+import type { SimulatorEnv } from "./env";
+import { ControlError, parseOrThrow } from "./errors";
+import { FaultConfigSchema } from "./faults";
+import { deliverInbound, InboundRequestSchema } from "./inbound";
+import { callState } from "./state-client";
+
+/**
+ * Simulator-only routes, which Twilio does not have. They let a developer or
+ * a test inspect what the simulator received and sent, inject faults and
+ * inbound messages, and reset the state. They require no credentials, so the
+ * simulator must not be deployed where others can reach it.
+ */
+export const control = new Hono<{ Bindings: SimulatorEnv }>();
+
+control.get("/simulator/messages", async (c) => {
+	return c.json({ data: await callState(c.env, "acceptedRequests") });
+});
+
+/** Deletes messages, pending and recorded callbacks, and fault settings. */
+control.delete("/simulator/messages", async (c) => {
+	await callState(c.env, "reset");
+	return c.body(null, 204);
+});
+
+control.get("/simulator/callbacks", async (c) => {
+	return c.json({ data: await callState(c.env, "callbackAttempts") });
+});
+
+control.get("/simulator/faults", async (c) => {
+	return c.json(await callState(c.env, "faults"));
+});
+
+control.put("/simulator/faults", async (c) => {
+	const config = parseOrThrow(FaultConfigSchema, await jsonBody(c.req.raw));
+	return c.json(await callState(c.env, "setFaults", config));
+});
+
+/** Responds with 200 and the service's response, or 502 when the service could not be reached. */
+control.post("/simulator/inbound", async (c) => {
+	const input = parseOrThrow(InboundRequestSchema, await jsonBody(c.req.raw));
+	const result = await deliverInbound(c.env, input);
+	return c.json(result, result.response.status === null ? 502 : 200);
+});
+
+async function jsonBody(request: Request): Promise<unknown> {
+	try {
+		return await request.json();
+	} catch {
+		throw new ControlError(
+			400,
+			"invalid_json",
+			"The request body is not valid JSON; send a JSON object.",
+		);
+	}
+}
