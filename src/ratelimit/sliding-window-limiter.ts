@@ -9,10 +9,10 @@ const WINDOW_KEY = "windowMs";
 
 /**
  * The sliding-window log of one client IP address in one scope. Each admitted
- * request is a row in SQLite storage, mirrored in memory in ascending order;
- * `count` is synchronous, so calls never interleave. An alarm deletes the
- * storage once every request has left the window, so addresses seen once do
- * not keep storage forever.
+ * request is a row in SQLite storage, mirrored in memory in ascending order.
+ * `count` finishes its update before its only await, so calls never see a
+ * half-done update. An alarm deletes the storage once every request has left
+ * the window, so addresses seen once do not keep storage forever.
  */
 export class SlidingWindowLimiter extends DurableObject<Env> {
 	#hits: number[] = [];
@@ -54,7 +54,7 @@ export class SlidingWindowLimiter extends DurableObject<Env> {
 		}
 		this.#hits = update.hits;
 
-		// The state is final here; the alarm write below changes no count.
+		// The update is complete here. The alarm only schedules the cleanup.
 		if (wasIdle && update.result.allowed && recorded !== undefined) {
 			await this.ctx.storage.setAlarm(recorded + rule.windowMs);
 		}

@@ -19,7 +19,7 @@ export interface StatusCallback {
 	status: string;
 	errorCode: number | null;
 	rawDlrDoneDate: string | null;
-	/** Event source: `twilio` for a callback, `sweep` for a status fetched by the cron. */
+	/** Event source: `twilio` for a callback, `sweep` for a status the cron fetched. */
 	source?: "twilio" | "sweep";
 }
 
@@ -85,7 +85,7 @@ export async function applyStatusCallback(
 				.values({
 					messageId: message.id,
 					status,
-					source: "twilio",
+					source: callback.source ?? "twilio",
 					errorCode: callback.errorCode,
 					errorMessage: error,
 					dedupeKey,
