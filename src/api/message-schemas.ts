@@ -44,12 +44,29 @@ export const SendMessageSchema = z
 				message: `at most ${MAX_MEDIA_PER_MESSAGE} media per message`,
 			})
 			.optional(),
+		mediaIds: z
+			.array(z.string().min(1).max(100))
+			.max(MAX_MEDIA_PER_MESSAGE, {
+				message: `at most ${MAX_MEDIA_PER_MESSAGE} media per message`,
+			})
+			.optional()
+			.openapi({ description: "Ids from POST /v1/media" }),
 	})
 	.strict()
 	.refine(
 		(input) =>
+			(input.mediaUrls?.length ?? 0) + (input.mediaIds?.length ?? 0) <=
+			MAX_MEDIA_PER_MESSAGE,
+		{
+			message: `at most ${MAX_MEDIA_PER_MESSAGE} media per message, mediaUrls and mediaIds together`,
+			path: ["mediaIds"],
+		},
+	)
+	.refine(
+		(input) =>
 			(input.body !== undefined && input.body.length > 0) ||
-			(input.mediaUrls?.length ?? 0) > 0,
+			(input.mediaUrls?.length ?? 0) > 0 ||
+			(input.mediaIds?.length ?? 0) > 0,
 		{ message: "a message needs a 'body' or at least one media item" },
 	)
 	.openapi("SendMessage");
@@ -63,7 +80,14 @@ export const MessageSchema = z
 		from: z.string().nullable(),
 		messagingServiceSid: z.string().nullable(),
 		body: z.string(),
-		media: z.array(z.string()),
+		media: z.array(
+			z.object({
+				id: z.string().nullable(),
+				url: z.string().nullable(),
+				contentType: z.string().nullable(),
+				size: z.number().int().nullable(),
+			}),
+		),
 		segments: z.number().int(),
 		encoding: z.string(),
 		twilioSid: z.string().nullable(),

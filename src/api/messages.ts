@@ -152,7 +152,8 @@ messagesRouter.openapi(
 			rows.length > query.limit && last
 				? encodeCursor({ createdAt: last.createdAt, id: last.id })
 				: null;
-		return c.json({ data: page.map(messageJson), nextCursor }, 200);
+		const data = await Promise.all(page.map((row) => messageJson(c.env, row)));
+		return c.json({ data, nextCursor }, 200);
 	},
 );
 
@@ -203,7 +204,10 @@ messagesRouter.openapi(
 			.from(messageEvents)
 			.where(eq(messageEvents.messageId, id))
 			.orderBy(asc(messageEvents.id));
-		return c.json({ ...messageJson(row), events: events.map(eventJson) }, 200);
+		return c.json(
+			{ ...(await messageJson(c.env, row)), events: events.map(eventJson) },
+			200,
+		);
 	},
 );
 

@@ -152,7 +152,46 @@ export const deadLetters = sqliteTable(
 	],
 );
 
+export const media = sqliteTable(
+	"media",
+	{
+		id: text("id").primaryKey(),
+		userId: text("user_id").references(() => users.id),
+		// `upload` for POST /v1/media, `inbound` for a copy of Twilio's media.
+		origin: text("origin", { enum: ["upload", "inbound"] }).notNull(),
+		// The inbound message the media arrived with.
+		messageId: text("message_id").references(() => messages.id),
+		contentType: text("content_type").notNull(),
+		// Bytes.
+		size: integer("size").notNull(),
+		// Twilio's URL of an inbound item, kept to delete Twilio's copy.
+		sourceUrl: text("source_url"),
+		createdAt: timestamp("created_at").notNull(),
+	},
+	(table) => [
+		index("media_user").on(table.userId, table.createdAt),
+		uniqueIndex("media_source_url")
+			.on(table.sourceUrl)
+			.where(sql`source_url is not null`),
+	],
+);
+
+export const optOuts = sqliteTable(
+	"opt_outs",
+	{
+		// The recipient who sent the stop keyword, in E.164.
+		phone: text("phone").notNull(),
+		// Our number (or Messaging Service SID) that received it.
+		sender: text("sender").notNull(),
+		// What recorded it: an inbound keyword, or Twilio's error 21610.
+		source: text("source").notNull(),
+		createdAt: timestamp("created_at").notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.phone, table.sender] })],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type MessageEventRow = typeof messageEvents.$inferSelect;
 export type DeadLetterRow = typeof deadLetters.$inferSelect;
+export type MediaRow = typeof media.$inferSelect;

@@ -2,6 +2,7 @@ import { and, eq, notInArray } from "drizzle-orm";
 import { type Database, toStatement } from "../db/client";
 import { type MessageRow, messages } from "../db/schema";
 import { newId } from "../lib/ids";
+import { parseStoredMedia } from "../messages/media";
 import { FINAL_STATUSES } from "../messages/status";
 
 export interface Failure {
@@ -18,12 +19,17 @@ export interface Failure {
 
 /** The original send request, as a replay sends it again. */
 export function messagePayload(message: MessageRow) {
-	const media = JSON.parse(message.media) as string[];
+	const media = parseStoredMedia(message.media);
+	const mediaIds = media.flatMap((item) => (item.id ? [item.id] : []));
+	const mediaUrls = media.flatMap((item) =>
+		!item.id && item.url ? [item.url] : [],
+	);
 	return {
 		to: message.to,
 		...(message.from ? { from: message.from } : {}),
 		...(message.body ? { body: message.body } : {}),
-		...(media.length > 0 ? { mediaUrls: media } : {}),
+		...(mediaUrls.length > 0 ? { mediaUrls } : {}),
+		...(mediaIds.length > 0 ? { mediaIds } : {}),
 	};
 }
 

@@ -1,16 +1,21 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { ApiError } from "../api/errors";
 import { isUniqueViolation, openDatabase } from "../db/client";
 import {
 	idempotencyKeys,
+	type MediaRow,
 	type MessageRow,
+	media,
 	messageEvents,
 	messages,
 	type UserRow,
 } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { MAX_MESSAGE_MEDIA_BYTES } from "../media/types";
+import { isOptedOut, optOutSender } from "../opt-outs/store";
 import type { SendJob } from "../queue/jobs";
+import type { StoredMedia } from "./media";
 import { countSegments } from "./segments";
 import { type MessageJson, messageJson } from "./serialize";
 
@@ -19,6 +24,7 @@ export interface OutboundInput {
 	from?: string | undefined;
 	body?: string | undefined;
 	mediaUrls?: string[] | undefined;
+	mediaIds?: string[] | undefined;
 }
 
 export interface Idempotency {
@@ -47,8 +53,10 @@ export async function acceptOutboundMessage(
 		if (earlier) return { message: earlier, replayed: true };
 	}
 
-	const row = buildMessageRow(env, user, input);
-	const json = messageJson(row);
+	const mediaItems = await resolveMedia(env, user, input);
+	const row = buildMessageRow(env, user, input, mediaItems);
+	await rejectOptedOut(env, row);
+	const json = await messageJson(env, row);
 	try {
 		await insertMessage(env, row, json, idempotency);
 	} catch (error) {
@@ -76,15 +84,84 @@ export async function acceptOutboundMessage(
 		messageId: row.id,
 		userId: user.id,
 		segments: row.segments,
-		media: input.mediaUrls?.length ?? 0,
+		media: mediaItems.length,
 	});
 	return { message: json, replayed: false };
+}
+
+/**
+ * The stored media list of a new message: the client's URLs, then its
+ * uploaded items by id. Every id must be the user's own upload, and all of
+ * them together within Twilio's 5 MB per message.
+ */
+async function resolveMedia(
+	env: Env,
+	user: UserRow,
+	input: OutboundInput,
+): Promise<StoredMedia[]> {
+	const fromUrls = (input.mediaUrls ?? []).map((url) => ({ url }));
+	const ids = input.mediaIds ?? [];
+	if (ids.length === 0) return fromUrls;
+
+	const rows = await openDatabase(env.DB)
+		.select()
+		.from(media)
+		.where(and(inArray(media.id, ids), eq(media.userId, user.id)));
+	const byId = new Map(rows.map((row) => [row.id, row]));
+	const missing = ids.flatMap((id, index) =>
+		byId.has(id)
+			? []
+			: [
+					{
+						field: `mediaIds.${index}`,
+						message: `no media '${id}' of yours; upload it with POST /v1/media`,
+					},
+				],
+	);
+	if (missing.length > 0) {
+		throw new ApiError(
+			400,
+			"invalid_request",
+			`Unknown media: ${missing.map((m) => m.field).join(", ")}`,
+			{ details: missing },
+		);
+	}
+	const items = ids.map((id) => byId.get(id) as MediaRow);
+	const total = items.reduce((sum, item) => sum + item.size, 0);
+	if (total > MAX_MESSAGE_MEDIA_BYTES) {
+		throw new ApiError(
+			413,
+			"payload_too_large",
+			`The media of one message may total at most ${MAX_MESSAGE_MEDIA_BYTES} bytes (5 MB); these total ${total} bytes. Send fewer or smaller items.`,
+			{ details: [{ field: "mediaIds", message: "over 5 MB in total" }] },
+		);
+	}
+	return [
+		...fromUrls,
+		...items.map((item) => ({
+			id: item.id,
+			contentType: item.contentType,
+			size: item.size,
+		})),
+	];
+}
+
+async function rejectOptedOut(env: Env, row: MessageRow): Promise<void> {
+	const optedOut = await isOptedOut(openDatabase(env.DB), row.to, row);
+	if (!optedOut) return;
+	log.info("send_rejected_opted_out", { userId: row.userId, to: row.to });
+	throw new ApiError(
+		422,
+		"recipient_opted_out",
+		`${row.to} replied STOP to ${optOutSender(row)} and receives no more messages from it until they reply START.`,
+	);
 }
 
 function buildMessageRow(
 	env: Env,
 	user: UserRow,
 	input: OutboundInput,
+	stored: StoredMedia[],
 ): MessageRow {
 	const from = input.from ?? (env.TWILIO_FROM || null);
 	const messagingServiceSid =
@@ -110,7 +187,7 @@ function buildMessageRow(
 		from,
 		messagingServiceSid,
 		body,
-		media: JSON.stringify(input.mediaUrls ?? []),
+		media: JSON.stringify(stored),
 		segments,
 		encoding,
 		status: "queued",

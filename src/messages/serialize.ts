@@ -1,11 +1,17 @@
 import type { MessageEventRow, MessageRow } from "../db/schema";
+import { mediaViews, parseStoredMedia } from "./media";
 
 export function iso(ms: number): string {
 	return new Date(ms).toISOString();
 }
 
 /** The public JSON form of a stored message. */
-export function messageJson(row: MessageRow) {
+export async function messageJson(env: Env, row: MessageRow) {
+	const media = await mediaViews(
+		env,
+		parseStoredMedia(row.media),
+		row.direction === "inbound",
+	);
 	return {
 		id: row.id,
 		status: row.status,
@@ -14,7 +20,7 @@ export function messageJson(row: MessageRow) {
 		from: row.from,
 		messagingServiceSid: row.messagingServiceSid,
 		body: row.body,
-		media: JSON.parse(row.media) as string[],
+		media,
 		segments: row.segments,
 		encoding: row.encoding,
 		twilioSid: row.twilioSid,
@@ -25,7 +31,7 @@ export function messageJson(row: MessageRow) {
 	};
 }
 
-export type MessageJson = ReturnType<typeof messageJson>;
+export type MessageJson = Awaited<ReturnType<typeof messageJson>>;
 
 export function eventJson(row: MessageEventRow) {
 	return {

@@ -4,6 +4,7 @@ import { openDatabase } from "../db/client";
 import { type MessageRow, messageEvents } from "../db/schema";
 import { failMessage } from "../dead-letters/store";
 import { log } from "../lib/log";
+import { countMetric } from "../metrics/record";
 import type { SendJob } from "./jobs";
 
 /** The dead-letter queue's name in wrangler.toml. */
@@ -42,6 +43,10 @@ export async function handleDeadLetterBatch(
 			retryCount: retries.length,
 			source: "dead-letter-queue",
 		});
+		if (changed)
+			countMetric("edge_sms_dead_letters_total", {
+				source: "dead-letter-queue",
+			});
 		log.warn(changed ? "dead_lettered" : "dead_letter_ignored", {
 			messageId: message.id,
 			status: message.status,

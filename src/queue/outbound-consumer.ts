@@ -3,7 +3,10 @@ import { type Database, openDatabase } from "../db/client";
 import { type MessageRow, messageEvents, messages } from "../db/schema";
 import { failMessage } from "../dead-letters/store";
 import { log } from "../lib/log";
+import { parseStoredMedia, twilioMediaUrls } from "../messages/media";
 import { fromTwilioStatus, isForwardTransition } from "../messages/status";
+import { countMetric } from "../metrics/record";
+import { optOutSender, recordOptOut } from "../opt-outs/store";
 import { TwilioApiError, TwilioClient } from "../twilio/client";
 import { describeTwilioError } from "../twilio/error-codes";
 import { classifyTwilioFailure } from "../twilio/errors";
@@ -43,6 +46,7 @@ export async function handleOutboundBatch(
 					delaySeconds,
 					error,
 				});
+				countMetric("edge_sms_send_retries_total", { reason: "error" });
 				job.retry({ delaySeconds });
 			}),
 		),
@@ -83,8 +87,15 @@ async function processSendJob(
 			from: claimed.from,
 			messagingServiceSid: claimed.messagingServiceSid,
 			body: claimed.body,
-			mediaUrls: JSON.parse(claimed.media) as string[],
+			mediaUrls: await twilioMediaUrls(
+				context.env,
+				parseStoredMedia(claimed.media),
+			),
 			statusCallback: statusCallbackUrl(context.env, claimed),
+		});
+		countMetric("edge_sms_twilio_requests_total", {
+			outcome: "created",
+			error_code: "none",
 		});
 		await recordCreated(context.db, claimed, created.sid, created.status);
 		log.info("sent", {
@@ -193,14 +204,26 @@ async function handleTwilioFailure(
 ): Promise<void> {
 	const failure = classifyTwilioFailure(error);
 	const reason = describeTwilioError(error.code, error.message);
+	countMetric("edge_sms_twilio_requests_total", {
+		outcome: failure,
+		error_code: error.code ?? "none",
+	});
 	if (failure === "permanent") {
-		await failMessage(context.db, row, {
+		const sender = optOutSender(row);
+		if (error.code === 21610 && sender) {
+			// Twilio keeps its own opt-out list; mirror it so the API rejects
+			// the next send before it is queued.
+			await recordOptOut(context.db, row.to, sender, "twilio_21610");
+		}
+		const recorded = await failMessage(context.db, row, {
 			status: "failed",
 			errorCode: error.code,
 			error: reason,
 			retryCount: job.attempts - 1,
 			source: "consumer",
 		});
+		if (recorded)
+			countMetric("edge_sms_dead_letters_total", { source: "consumer" });
 		log.warn("dead_lettered", {
 			messageId: row.id,
 			errorCode: error.code,
@@ -242,5 +265,6 @@ async function handleTwilioFailure(
 		httpStatus: error.status,
 		failure,
 	});
+	countMetric("edge_sms_send_retries_total", { reason: failure });
 	job.retry({ delaySeconds });
 }

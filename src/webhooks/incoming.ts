@@ -3,7 +3,11 @@ import { openDatabase } from "../db/client";
 import { messageEvents, messages } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { parseStoredMedia, type StoredMedia } from "../messages/media";
 import { countSegments } from "../messages/segments";
+import { classifyKeyword } from "../opt-outs/keywords";
+import { recordOptOut, removeOptOut } from "../opt-outs/store";
+import type { MediaIngestJob } from "../queue/media-ingest-consumer";
 
 /** The fields of Twilio's inbound-message webhook that the service keeps. */
 export interface InboundMessage {
@@ -68,7 +72,14 @@ export async function storeInboundMessage(
 			to: inbound.to,
 			from: inbound.from,
 			body: inbound.body,
-			media: JSON.stringify(inbound.media.map((item) => item.url)),
+			media: JSON.stringify(
+				inbound.media.map(
+					(item): StoredMedia => ({
+						url: item.url,
+						contentType: item.contentType,
+					}),
+				),
+			),
 			segments,
 			encoding,
 			status: "received",
@@ -86,6 +97,14 @@ export async function storeInboundMessage(
 			messageId: existing?.id,
 			twilioSid: inbound.messageSid,
 		});
+		// Twilio retried: queue again any media item not copied yet.
+		if (existing) {
+			await enqueueMediaIngest(
+				env,
+				existing.id,
+				parseStoredMedia(existing.media),
+			);
+		}
 		return { messageId: existing?.id ?? "", stored: false };
 	}
 	await db.insert(messageEvents).values({
@@ -101,5 +120,60 @@ export async function storeInboundMessage(
 		userId: conversation?.userId ?? null,
 		media: inbound.media.length,
 	});
+	await applyKeyword(env, inbound);
+	await enqueueMediaIngest(
+		env,
+		id,
+		inbound.media.map((item) => ({
+			url: item.url,
+			contentType: item.contentType,
+		})),
+	);
 	return { messageId: id, stored: true };
+}
+
+/**
+ * Applies an opt-out keyword: STOP and its synonyms record an opt-out of
+ * the sender from our number, START and its synonyms remove it, HELP is
+ * logged. The message itself is stored either way.
+ */
+async function applyKeyword(env: Env, inbound: InboundMessage): Promise<void> {
+	const keyword = classifyKeyword(inbound.body);
+	if (!keyword) return;
+	const db = openDatabase(env.DB);
+	if (keyword === "stop") {
+		await recordOptOut(db, inbound.from, inbound.to, "keyword");
+		log.info("opted_out", { twilioSid: inbound.messageSid, to: inbound.to });
+	} else if (keyword === "start") {
+		await removeOptOut(db, inbound.from, inbound.to);
+		log.info("opted_in", { twilioSid: inbound.messageSid, to: inbound.to });
+	} else {
+		log.info("help_requested", {
+			twilioSid: inbound.messageSid,
+			to: inbound.to,
+		});
+	}
+}
+
+/** Queues a copy to R2 of each media item that has no copy yet. */
+async function enqueueMediaIngest(
+	env: Env,
+	messageId: string,
+	items: StoredMedia[],
+): Promise<void> {
+	const jobs = items.flatMap((item, index) =>
+		item.id || !item.url
+			? []
+			: [
+					{
+						body: {
+							messageId,
+							index,
+							url: item.url,
+							contentType: item.contentType ?? null,
+						} satisfies MediaIngestJob,
+					},
+				],
+	);
+	if (jobs.length > 0) await env.MEDIA_INGEST_QUEUE.sendBatch(jobs);
 }

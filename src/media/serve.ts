@@ -1,0 +1,68 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../api/context";
+import { log } from "../lib/log";
+import { checkMediaSignature, mediaObjectKey } from "./signing";
+
+/**
+ * GET and HEAD /media/:id?expires=&signature=: the bytes of a media item to
+ * anyone with a valid signed URL (Twilio fetches MMS media this way). Answers
+ * are cached with the Cache API until the URL expires, so repeated fetches
+ * of one URL do not read R2 again.
+ */
+export const mediaServeRouter = new Hono<AppEnv>();
+
+mediaServeRouter.on(["GET", "HEAD"], "/media/:id", async (c) => {
+	const id = c.req.param("id");
+	const expires = c.req.query("expires");
+	const check = await checkMediaSignature(
+		c.env,
+		id,
+		expires,
+		c.req.query("signature"),
+	);
+	if (check !== "valid") {
+		log.warn("media_url_rejected", { mediaId: id, reason: check });
+		return c.json(
+			{
+				error: {
+					code: check === "expired" ? "url_expired" : "invalid_signature",
+					message:
+						check === "expired"
+							? "This media URL has expired. Request the message again for a fresh URL."
+							: "This media URL's signature is invalid.",
+				},
+			},
+			403,
+		);
+	}
+
+	const cache = caches.default;
+	// HEAD is answered from the cached GET, without its body.
+	const cacheKey = new Request(c.req.url, { method: "GET" });
+	let response = await cache.match(cacheKey);
+	if (!response) {
+		const object = await c.env.MEDIA_BUCKET.get(mediaObjectKey(id));
+		if (!object) {
+			return c.json(
+				{
+					error: { code: "not_found", message: `No media has the id '${id}'.` },
+				},
+				404,
+			);
+		}
+		const maxAge = Math.max(0, Number(expires) - Math.floor(Date.now() / 1000));
+		const headers = new Headers({
+			"Content-Type":
+				object.httpMetadata?.contentType ?? "application/octet-stream",
+			"Content-Length": String(object.size),
+			ETag: object.httpEtag,
+			"Cache-Control": `public, max-age=${maxAge}, immutable`,
+		});
+		response = new Response(object.body, { headers });
+		c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
+	}
+	if (c.req.method === "HEAD") {
+		return new Response(null, { headers: response.headers });
+	}
+	return response;
+});

@@ -1,0 +1,188 @@
+import { openDatabase } from "../db/client";
+import { media } from "../db/schema";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { mediaObjectKey } from "../media/signing";
+import { mediaType } from "../media/types";
+import type { StoredMedia } from "../messages/media";
+
+/** The media-ingest queue's name in wrangler.toml. */
+export const MEDIA_INGEST_QUEUE_NAME = "sms-media-ingest";
+
+/** A job on the media-ingest queue: copy one inbound media item to R2. */
+export interface MediaIngestJob {
+	messageId: string;
+	/** Position in the message's media list (MediaUrl{index}). */
+	index: number;
+	/** Twilio's media URL, which needs the account's credentials. */
+	url: string;
+	contentType: string | null;
+}
+
+// Inbound MMS media is at most 5 MB per message on Twilio's side; a larger
+// answer is not media and is not stored.
+const MAX_INBOUND_MEDIA_BYTES = 10 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 20_000;
+// Twilio's media can answer 404 for a few seconds after the webhook.
+const NOT_FOUND_RETRY_SECONDS = 2;
+
+class IngestError extends Error {
+	constructor(
+		message: string,
+		readonly retryable: boolean,
+	) {
+		super(message);
+		this.name = "IngestError";
+	}
+}
+
+/** Copies each inbound media item to R2 and links it to its message. */
+export async function handleMediaIngestBatch(
+	batch: MessageBatch<MediaIngestJob>,
+	env: Env,
+): Promise<void> {
+	await Promise.all(
+		batch.messages.map(async (job) => {
+			try {
+				await ingest(env, job.body);
+				job.ack();
+			} catch (error) {
+				const retryable = !(error instanceof IngestError) || error.retryable;
+				log.warn(retryable ? "media_ingest_retried" : "media_ingest_failed", {
+					messageId: job.body.messageId,
+					index: job.body.index,
+					attempts: job.attempts,
+					error,
+				});
+				if (retryable) {
+					job.retry({ delaySeconds: NOT_FOUND_RETRY_SECONDS * job.attempts });
+				} else {
+					job.ack();
+				}
+			}
+		}),
+	);
+}
+
+async function ingest(env: Env, job: MediaIngestJob): Promise<void> {
+	const db = openDatabase(env.DB);
+	const existing = await db.query.media.findFirst({
+		where: (table, { eq }) => eq(table.sourceUrl, job.url),
+	});
+	if (existing) {
+		// A redelivered job: the copy exists, make sure the message links it.
+		await linkMedia(env, job, existing.id, existing.contentType, existing.size);
+		return;
+	}
+
+	const { bytes, contentType } = await download(env, job);
+	const id = newId("med");
+	const message = await db.query.messages.findFirst({
+		where: (table, { eq }) => eq(table.id, job.messageId),
+	});
+	await env.MEDIA_BUCKET.put(mediaObjectKey(id), bytes, {
+		httpMetadata: { contentType },
+	});
+	await db.insert(media).values({
+		id,
+		userId: message?.userId ?? null,
+		origin: "inbound",
+		messageId: job.messageId,
+		contentType,
+		size: bytes.byteLength,
+		sourceUrl: job.url,
+		createdAt: Date.now(),
+	});
+	await linkMedia(env, job, id, contentType, bytes.byteLength);
+	log.info("media_ingested", {
+		messageId: job.messageId,
+		mediaId: id,
+		contentType,
+		size: bytes.byteLength,
+	});
+	if (env.DELETE_TWILIO_MEDIA === "true") await deleteTwilioCopy(env, job);
+}
+
+function twilioAuthorization(env: Env): string {
+	const username = env.TWILIO_API_KEY_SID || env.TWILIO_ACCOUNT_SID;
+	const password = env.TWILIO_API_KEY_SID
+		? env.TWILIO_API_KEY_SECRET
+		: env.TWILIO_AUTH_TOKEN;
+	return `Basic ${btoa(`${username}:${password}`)}`;
+}
+
+/**
+ * Fetches the media with the account's credentials. Twilio answers with a
+ * redirect to a short-lived CDN URL, which is fetched without them.
+ */
+async function download(
+	env: Env,
+	job: MediaIngestJob,
+): Promise<{ bytes: ArrayBuffer; contentType: string }> {
+	let response = await fetch(job.url, {
+		headers: { Authorization: twilioAuthorization(env) },
+		redirect: "manual",
+		signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+	});
+	const location = response.headers.get("Location");
+	if (response.status >= 300 && response.status < 400 && location) {
+		response = await fetch(new URL(location, job.url), {
+			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+		});
+	}
+	if (response.status === 404 || response.status === 429) {
+		throw new IngestError(
+			`Twilio answered ${response.status} for the media`,
+			true,
+		);
+	}
+	if (!response.ok) {
+		throw new IngestError(
+			`Twilio answered ${response.status} for the media`,
+			response.status >= 500,
+		);
+	}
+	const bytes = await response.arrayBuffer();
+	if (bytes.byteLength > MAX_INBOUND_MEDIA_BYTES) {
+		throw new IngestError(`The media is ${bytes.byteLength} bytes`, false);
+	}
+	const contentType =
+		mediaType(response.headers.get("Content-Type")) ||
+		mediaType(job.contentType) ||
+		"application/octet-stream";
+	return { bytes, contentType };
+}
+
+/** Points the message's media entry at our copy, in one atomic update. */
+async function linkMedia(
+	env: Env,
+	job: MediaIngestJob,
+	id: string,
+	contentType: string,
+	size: number,
+): Promise<void> {
+	const item: StoredMedia = { id, url: job.url, contentType, size };
+	await env.DB.prepare(
+		"update messages set media = json_set(media, ?, json(?)) where id = ?",
+	)
+		.bind(`$[${job.index}]`, JSON.stringify(item), job.messageId)
+		.run();
+}
+
+async function deleteTwilioCopy(env: Env, job: MediaIngestJob): Promise<void> {
+	try {
+		const response = await fetch(`${job.url}.json`, {
+			method: "DELETE",
+			headers: { Authorization: twilioAuthorization(env) },
+			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+		});
+		if (response.status !== 204 && response.status !== 404) {
+			log.warn("twilio_media_delete_failed", {
+				messageId: job.messageId,
+				httpStatus: response.status,
+			});
+		}
+	} catch (error) {
+		log.warn("twilio_media_delete_failed", { messageId: job.messageId, error });
+	}
+}
