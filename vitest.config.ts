@@ -43,6 +43,10 @@ export default defineConfig(async () => {
 						// Short backoff, so retried messages settle within a test.
 						RETRY_BASE_SECONDS: "1",
 						RETRY_CAP_SECONDS: "4",
+						// Most tests send from +15005550006; pacing it at a long code's
+						// 1 message a second would make them slow. Pacing tests use
+						// other senders.
+						SENDER_RATES: JSON.stringify({ "+15005550006": 10_000 }),
 					},
 					workers: [
 						{
@@ -51,8 +55,8 @@ export default defineConfig(async () => {
 							scriptPath: SIMULATOR_BUNDLE,
 							compatibilityDate: "2026-04-20",
 							// The pool names the worker that runs the service and the tests
-							// "vitest-pool-workers-runner-<project name>"; this project has no name.
-							outboundService: "vitest-pool-workers-runner-",
+							// "vitest-pool-workers-runner-<project name>".
+							outboundService: "vitest-pool-workers-runner-workers",
 							bindings: {
 								PUBLIC_BASE_URL: TEST_PUBLIC_BASE_URL,
 								TWILIO_ACCOUNT_SID: TEST_TWILIO_ACCOUNT_SID,
@@ -77,6 +81,31 @@ export default defineConfig(async () => {
 			// All files share one simulator, and some set its fault rates, so
 			// files run one at a time.
 			fileParallelism: false,
+			projects: [
+				{
+					// This configuration: every test inside workerd.
+					extends: true as const,
+					test: {
+						name: "workers",
+						include: ["test/**/*.test.ts"],
+						exclude: ["test/e2e/**"],
+					},
+				},
+				{
+					// The browser test starts the service and the simulator with
+					// `wrangler dev` and drives Chromium from Node. A later groupOrder
+					// runs it after the workerd tests, so the two do not compete for
+					// the machine's cores.
+					test: {
+						name: "e2e",
+						include: ["test/e2e/**/*.test.ts"],
+						environment: "node",
+						testTimeout: 90_000,
+						hookTimeout: 90_000,
+						sequence: { groupOrder: 1 },
+					},
+				},
+			],
 		},
 	};
 });

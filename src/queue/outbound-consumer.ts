@@ -7,6 +7,7 @@ import { parseStoredMedia, twilioMediaUrls } from "../messages/media";
 import { fromTwilioStatus, isForwardTransition } from "../messages/status";
 import { countMetric } from "../metrics/record";
 import { optOutSender, recordOptOut } from "../opt-outs/store";
+import { reportSenderThrottled, reserveSendSlot } from "../ratelimit/pacing";
 import { TwilioApiError, TwilioClient } from "../twilio/client";
 import { describeTwilioError } from "../twilio/error-codes";
 import { classifyTwilioFailure } from "../twilio/errors";
@@ -19,6 +20,9 @@ import { findCreatedMessage } from "./reconcile";
  * belongs to a consumer that died mid-call, and may be taken over.
  */
 export const CLAIM_LEASE_MS = 60_000;
+
+/** The longest a consumer sleeps for a sender's send slot, in milliseconds. */
+const MAX_PACING_WAIT_MS = 1000;
 
 interface SendContext {
 	env: Env;
@@ -81,6 +85,8 @@ async function processSendJob(
 		}
 	}
 
+	if (!(await waitForSendSlot(context, job, claimed))) return;
+
 	try {
 		const created = await context.twilio.createMessage({
 			to: claimed.to,
@@ -108,6 +114,37 @@ async function processSendJob(
 		if (!(error instanceof TwilioApiError)) throw error;
 		await handleTwilioFailure(context, job, claimed, error);
 	}
+}
+
+/**
+ * Waits for the sender's next send slot (Twilio's per-sender rate). A slot
+ * more than MAX_PACING_WAIT_MS away is not waited for: the claim is released
+ * and a fresh job is enqueued with that delay, so pacing never uses up the
+ * job's retries. Returns whether the message may be sent now.
+ */
+async function waitForSendSlot(
+	context: SendContext,
+	job: Message<SendJob>,
+	message: MessageRow,
+): Promise<boolean> {
+	const sender = message.from ?? message.messagingServiceSid;
+	if (!sender) return true;
+	const waitMs = await reserveSendSlot(context.env, sender, message.segments, {
+		maxWaitMs: MAX_PACING_WAIT_MS,
+	});
+	if (waitMs <= MAX_PACING_WAIT_MS) {
+		if (waitMs > 0) await scheduler.wait(waitMs);
+		return true;
+	}
+	const delaySeconds = Math.ceil(waitMs / 1000);
+	await context.db
+		.update(messages)
+		.set({ claimedAt: null })
+		.where(eq(messages.id, message.id));
+	await context.env.OUTBOUND_QUEUE.send(job.body, { delaySeconds });
+	job.ack();
+	log.info("send_paced", { messageId: message.id, sender, delaySeconds });
+	return false;
 }
 
 /**
@@ -234,6 +271,10 @@ async function handleTwilioFailure(
 		return;
 	}
 
+	const sender = row.from ?? row.messagingServiceSid;
+	if (sender && (error.status === 429 || error.code === 20429)) {
+		await reportSenderThrottled(context.env, sender);
+	}
 	const delaySeconds = backoffSeconds(
 		job.attempts,
 		backoffSettings(context.env),
