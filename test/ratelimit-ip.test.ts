@@ -149,7 +149,7 @@ describe("per-ip limit on twilio webhooks", () => {
 });
 
 describe("sliding window durable object", () => {
-	const rule: WindowRule = { limit: 3, windowMs: 400 };
+	const rule: WindowRule = { limit: 3, windowMs: 1000 };
 	const stubFor = (name: string) => env.IP_LIMITER.getByName(name);
 
 	it("admits exactly the limit and again after the window", async () => {

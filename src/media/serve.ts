@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../api/context";
 import { log } from "../lib/log";
+import { limitByClientIp } from "../ratelimit/client-ip";
 import { checkMediaSignature, mediaObjectKey } from "./signing";
 
 /**
@@ -10,6 +11,8 @@ import { checkMediaSignature, mediaObjectKey } from "./signing";
  * of one URL do not read R2 again.
  */
 export const mediaServeRouter = new Hono<AppEnv>();
+
+mediaServeRouter.use("/media/*", limitByClientIp("media"));
 
 mediaServeRouter.on(["GET", "HEAD"], "/media/:id", async (c) => {
 	const id = c.req.param("id");

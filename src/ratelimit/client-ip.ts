@@ -5,6 +5,7 @@
 
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
+import { countMetric } from "../metrics/record";
 import { readWholeNumber, toSeconds } from "./config";
 import { rateLimitHeaders, setResponseHeaders } from "./headers";
 import type { WindowResult, WindowRule } from "./sliding-window";
@@ -78,7 +79,12 @@ export async function countClientRequest(
 	if (!rule) return {};
 	const name = `${scope}:${clientIp(request)}`;
 	const result = await env.IP_LIMITER.getByName(name).count(rule);
-	if (!result.allowed) throw ipLimitError(rule, result);
+	if (!result.allowed) {
+		countMetric("edge_sms_rate_limit_rejections_total", {
+			limit: `ip_${scope}`,
+		});
+		throw ipLimitError(rule, result);
+	}
 	return rateLimitHeaders(result);
 }
 

@@ -33,6 +33,13 @@ export const DEFAULT_SENDER_RATES: Record<SenderKind, number> = {
  */
 export const THROTTLE_PAUSE_MS = 1000;
 
+/**
+ * Sends are spaced this share wider than the sender's rate, so that jitter
+ * on the way to Twilio (a few milliseconds here) never makes two requests
+ * arrive closer together than the rate allows. It costs 5% of throughput.
+ */
+export const PACING_MARGIN = 0.05;
+
 const TOLL_FREE = /^\+1(800|833|844|855|866|877|888)\d{7}$/;
 const NANP_NUMBER = /^\+1\d{10}$/;
 const SHORT_CODE = /^\+?\d{5,6}$/;
@@ -114,7 +121,7 @@ export async function reserveSendSlot(
 ): Promise<number> {
 	return pacer(env, sender).reserve(
 		Math.max(1, Math.ceil(segments)),
-		senderRate(env, sender),
+		senderRate(env, sender) / (1 + PACING_MARGIN),
 		options.maxWaitMs,
 	);
 }

@@ -6,6 +6,7 @@ import { effectiveRateLimit } from "../api/users";
 import type { UserRow } from "../db/schema";
 import { log } from "../lib/log";
 import { countSegments } from "../messages/segments";
+import { countMetric } from "../metrics/record";
 import { warnInvalidVar } from "./config";
 import { type GlobalLimit, globalLimit, takeGlobalSend } from "./global-limit";
 import { delaySeconds, rateLimitHeaders, setResponseHeaders } from "./headers";
@@ -130,12 +131,14 @@ async function chargeSend(
 	const bucket = userBucket(env, user.id);
 	const userResult = await bucket.take(cost, rule);
 	if (!userResult.allowed) {
+		countMetric("edge_sms_rate_limit_rejections_total", { limit: "user" });
 		throw userLimitError(rule, userResult, cost, unit);
 	}
 
 	const limit = globalLimit(env);
 	const global = limit ? await takeGlobalSend(env, limit) : null;
 	if (limit && global && !global.result.allowed) {
+		countMetric("edge_sms_rate_limit_rejections_total", { limit: "global" });
 		throw globalLimitError(
 			limit,
 			global.result,

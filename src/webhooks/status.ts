@@ -8,6 +8,7 @@ import {
 	isForwardTransition,
 	MESSAGE_STATUSES,
 } from "../messages/status";
+import { countMetric } from "../metrics/record";
 import { describeTwilioError } from "../twilio/error-codes";
 
 export interface StatusCallback {
@@ -77,7 +78,7 @@ export async function applyStatusCallback(
 	const failed = status === "failed" || status === "undelivered";
 	const error = failed ? describeTwilioError(callback.errorCode) : null;
 
-	const [inserted, updated] = await db.$client.batch([
+	const [inserted, updated, deadLettered] = await db.$client.batch([
 		toStatement(
 			db,
 			db
@@ -129,6 +130,11 @@ export async function applyStatusCallback(
 			failed,
 		),
 	]);
+	if (changed(deadLettered)) {
+		countMetric("edge_sms_dead_letters_total", {
+			source: callback.source ?? "twilio",
+		});
+	}
 	const outcome: CallbackOutcome = !changed(inserted)
 		? "duplicate"
 		: changed(updated)

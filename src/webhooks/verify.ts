@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../api/context";
 import { log } from "../lib/log";
+import { countMetric } from "../metrics/record";
 import { verifyTwilioSignature } from "../twilio/signature";
 
 /**
@@ -40,9 +41,14 @@ export const verifyTwilioWebhook = createMiddleware<{
 			signature,
 		}));
 	if (!valid) {
+		const reason = signature ? "invalid_signature" : "missing_signature";
+		countMetric("edge_sms_webhook_signature_failures_total", {
+			path: c.req.path,
+			reason,
+		});
 		log.warn("webhook_rejected", {
 			path: c.req.path,
-			reason: signature ? "invalid_signature" : "missing_signature",
+			reason,
 			messageSid: params.get("MessageSid"),
 		});
 		return c.json(
