@@ -113,7 +113,7 @@ deadLettersRouter.openapi(
 		tags: ["Dead letters"],
 		summary: "Send a dead-lettered message again",
 		description:
-			"Queues the original request again as a new attempt of the same message. A dead letter can be replayed once; a second replay answers 409.",
+			"Queues the original request again as a new attempt of the same message. A dead letter can be replayed once; a second replay gets 409.",
 		security: userSecurity,
 		middleware: [requireUser] as const,
 		request: { params: IdParamSchema },

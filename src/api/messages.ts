@@ -55,7 +55,7 @@ messagesRouter.openapi(
 		tags: ["Messages"],
 		summary: "Send an SMS or MMS",
 		description:
-			"Stores the message and queues it for Twilio. The 202 answer means the message is stored and its job is on the queue. Repeating a request with the same `Idempotency-Key` and body returns the first answer and sends nothing new. A valid request that stores a new message spends one token of the user's rate limit, or one per segment when the service counts segments; every answer carries the RateLimit-* headers.",
+			"Stores the message and queues it for Twilio. A 202 response means the message is stored and its job is on the queue. Repeating a request with the same `Idempotency-Key` and body returns the first response and sends nothing new. A valid request that stores a new message spends one token of the user's rate limit, or one per segment when the service counts segments; every response carries the RateLimit-* headers.",
 		security: userSecurity,
 		middleware: [requireUser, userRateLimitHeaders, requireJson] as const,
 		request: {

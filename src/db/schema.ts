@@ -60,7 +60,7 @@ export const messages = sqliteTable(
 		// the message; the next attempt looks for it before sending again.
 		ambiguousAt: timestamp("ambiguous_at"),
 		// Starts at 0 and grows with each replay of a dead letter, so callbacks
-		// for an earlier attempt are told apart from the current one.
+		// for an earlier attempt are distinguished from the current one.
 		generation: integer("generation").notNull().default(0),
 		createdAt: timestamp("created_at").notNull(),
 		updatedAt: timestamp("updated_at").notNull(),
@@ -85,7 +85,7 @@ export const messageEvents = sqliteTable(
 			.notNull()
 			.references(() => messages.id),
 		status: text("status").notNull(),
-		// Who reported it: api, consumer, twilio (a callback) or sweep.
+		// Reporter: api, consumer, twilio (a callback), replay or sweep.
 		source: text("source").notNull(),
 		errorCode: integer("error_code"),
 		errorMessage: text("error_message"),
@@ -183,7 +183,7 @@ export const optOuts = sqliteTable(
 		phone: text("phone").notNull(),
 		// Our number (or Messaging Service SID) that received it.
 		sender: text("sender").notNull(),
-		// What recorded it: an inbound keyword, or Twilio's error 21610.
+		// Origin: `keyword` (an inbound STOP) or `twilio_21610`.
 		source: text("source").notNull(),
 		createdAt: timestamp("created_at").notNull(),
 	},

@@ -13,7 +13,7 @@ export interface Failure {
 	error: string;
 	/** How many times the send was retried before this failure. */
 	retryCount: number;
-	/** Who reported it: consumer, twilio, dead-letter-queue or sweep. */
+	/** Reporter: consumer, twilio, dead-letter-queue or sweep. */
 	source: string;
 }
 

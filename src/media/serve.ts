@@ -6,8 +6,8 @@ import { checkMediaSignature, mediaObjectKey } from "./signing";
 
 /**
  * GET and HEAD /media/:id?expires=&signature=: the bytes of a media item to
- * anyone with a valid signed URL (Twilio fetches MMS media this way). Answers
- * are cached with the Cache API until the URL expires, so repeated fetches
+ * anyone with a valid signed URL (Twilio fetches MMS media this way).
+ * Responses are cached with the Cache API until the URL expires, so repeated fetches
  * of one URL do not read R2 again.
  */
 export const mediaServeRouter = new Hono<AppEnv>();
@@ -40,7 +40,7 @@ mediaServeRouter.on(["GET", "HEAD"], "/media/:id", async (c) => {
 	}
 
 	const cache = caches.default;
-	// HEAD is answered from the cached GET, without its body.
+	// HEAD gets the cached GET response without its body.
 	const cacheKey = new Request(c.req.url, { method: "GET" });
 	let response = await cache.match(cacheKey);
 	if (!response) {

@@ -35,7 +35,7 @@ export async function handleDeadLetterBatch(
 			continue;
 		}
 		const retries = await retriesSinceLastQueued(db, message);
-		const lastError = retries[0]?.errorMessage ?? "no answer recorded";
+		const lastError = retries[0]?.errorMessage ?? "no error recorded";
 		const changed = await failMessage(db, message, {
 			status: "failed",
 			errorCode: retries[0]?.errorCode ?? null,

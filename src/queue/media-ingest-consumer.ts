@@ -20,10 +20,10 @@ export interface MediaIngestJob {
 }
 
 // Inbound MMS media is at most 5 MB per message on Twilio's side; a larger
-// answer is not media and is not stored.
+// response is not media and is not stored.
 const MAX_INBOUND_MEDIA_BYTES = 10 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 20_000;
-// Twilio's media can answer 404 for a few seconds after the webhook.
+// Twilio's media URL can return 404 for a few seconds after the webhook.
 const NOT_FOUND_RETRY_SECONDS = 2;
 
 class IngestError extends Error {
@@ -112,7 +112,7 @@ function twilioAuthorization(env: Env): string {
 }
 
 /**
- * Fetches the media with the account's credentials. Twilio answers with a
+ * Fetches the media with the account's credentials. Twilio responds with a
  * redirect to a short-lived CDN URL, which is fetched without them.
  */
 async function download(
@@ -132,13 +132,13 @@ async function download(
 	}
 	if (response.status === 404 || response.status === 429) {
 		throw new IngestError(
-			`Twilio answered ${response.status} for the media`,
+			`Fetching the media from Twilio failed with HTTP ${response.status}`,
 			true,
 		);
 	}
 	if (!response.ok) {
 		throw new IngestError(
-			`Twilio answered ${response.status} for the media`,
+			`Fetching the media from Twilio failed with HTTP ${response.status}`,
 			response.status >= 500,
 		);
 	}

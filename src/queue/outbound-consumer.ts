@@ -21,7 +21,7 @@ import { findCreatedMessage } from "./reconcile";
  */
 export const CLAIM_LEASE_MS = 60_000;
 
-/** The longest a consumer sleeps for a sender's send slot, in milliseconds. */
+/** Maximum time a consumer sleeps for a sender's send slot, in milliseconds. */
 const MAX_PACING_WAIT_MS = 1000;
 
 interface SendContext {
@@ -203,7 +203,7 @@ async function explainSkippedJob(
 /**
  * The StatusCallback URL for a message. It carries the message id, so a
  * callback is matched even before the SID is stored, and the generation, so
- * callbacks for an attempt before a replay are told apart.
+ * callbacks for an attempt before a replay can be ignored.
  */
 export function statusCallbackUrl(env: Env, message: MessageRow): string {
 	const base = env.PUBLIC_BASE_URL.replace(/\/+$/, "");
@@ -222,7 +222,7 @@ async function recordCreated(
 		.update(messages)
 		.set({ twilioSid, claimedAt: null, ambiguousAt: null, updatedAt: now })
 		.where(eq(messages.id, row.id));
-	// A status callback may have arrived before this answer did; the status
+	// A status callback may have arrived before this response did; the status
 	// only moves forward.
 	const status = fromTwilioStatus(twilioStatus) ?? "queued";
 	if (isForwardTransition(row.status, status)) {

@@ -18,7 +18,7 @@ const MAX_PAGES = 20;
  *
  * NOTE: Twilio's Message resource does not echo the StatusCallback URL, so
  * two messages with the same body to the same recipient in the same minutes
- * cannot be told apart; the unique index on `twilio_sid` keeps one SID from
+ * cannot be distinguished; the unique index on `twilio_sid` keeps one SID from
  * being linked to both.
  */
 export async function findCreatedMessage(

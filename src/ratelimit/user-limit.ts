@@ -28,6 +28,16 @@ export function sendCost(env: Env, body: string | undefined): number {
 	return Math.max(1, countSegments(body ?? "").segments);
 }
 
+/**
+ * False only when RATE_LIMITS_ENABLED is "false": sends then skip the
+ * per-user and global limits, for load tests that measure the rest of the
+ * accept path. Any other value, or none, keeps the limits, so a typo never
+ * turns them off.
+ */
+export function sendLimitsEnabled(env: Env): boolean {
+	return env.RATE_LIMITS_ENABLED?.trim() !== "false";
+}
+
 export function userBucketRule(env: Env, user: UserRow): BucketRule {
 	return effectiveRateLimit(user, env);
 }
@@ -49,6 +59,7 @@ export function peekUserBucket(env: Env, user: UserRow): Promise<BucketView> {
 export const userRateLimitHeaders = createMiddleware<AppEnv>(
 	async (c, next) => {
 		await next();
+		if (!sendLimitsEnabled(c.env)) return;
 		if (c.res.headers.has("RateLimit-Limit")) return;
 		try {
 			const view = await peekUserBucket(c.env, c.get("user"));
@@ -165,7 +176,8 @@ async function chargeSend(
  * Charges the user's rate limit for one send, then runs `accept`. Tokens are
  * returned when `accept` throws or `storedNothing` holds for its result (an
  * idempotent replay), so only sends that store a new message cost anything.
- * Sets the RateLimit-* headers on `c`.
+ * Sets the RateLimit-* headers on `c`. With the send limits off it only
+ * runs `accept`, and sets no headers.
  */
 export async function chargedSend<T>(
 	c: Context<AppEnv>,
@@ -173,6 +185,7 @@ export async function chargedSend<T>(
 	accept: () => Promise<T>,
 	storedNothing: (result: T) => boolean,
 ): Promise<T> {
+	if (!sendLimitsEnabled(c.env)) return accept();
 	const charge = await chargeSend(c.env, c.get("user"), body);
 	let result: T;
 	try {

@@ -6,6 +6,7 @@ import { parseCreateRequest } from "./create";
 import type { SimulatorEnv } from "./env";
 import { TwilioApiError, twilioErrorBody } from "./errors";
 import { listPage, parseListQuery } from "./list";
+import { mediaApi } from "./media";
 import { callState } from "./state-client";
 
 type ApiEnv = { Bindings: SimulatorEnv };
@@ -13,8 +14,8 @@ type ApiEnv = { Bindings: SimulatorEnv };
 const ACCOUNT = "/2010-04-01/Accounts/:accountSid";
 
 /**
- * Routes of Twilio's Messages API (2010-04-01): create, fetch and list, with
- * Twilio's JSON bodies. Every response, errors included, is delayed by the
+ * Routes of Twilio's Messages API (2010-04-01): create, fetch and list, and
+ * the Media routes of media.ts, with Twilio's JSON bodies. Every response, errors included, is delayed by the
  * fault setting `latencyMs` after the work is done. A client with a shorter
  * timeout therefore gets no confirmation for a message that was created.
  */
@@ -30,6 +31,7 @@ const delayResponse = createMiddleware<ApiEnv>(async (c, next) => {
 });
 
 api.use(`${ACCOUNT}/*`, delayResponse, requireAccountCredentials);
+api.route("/", mediaApi);
 
 api.post(`${ACCOUNT}/Messages.json`, async (c) => {
 	// Decoded by hand: workerd warns when text() reads a form-encoded body.

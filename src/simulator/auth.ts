@@ -3,10 +3,11 @@ import type { SimulatorEnv } from "./env";
 import { TwilioApiError } from "./errors";
 
 /**
- * Requires HTTP Basic auth with the configured Account SID and Auth Token,
- * and the same Account SID in the path (`:accountSid`). Other requests are
- * rejected with Twilio's 401 and code 20003. API keys (`SK...`) are not
- * supported.
+ * Requires HTTP Basic auth and the configured Account SID in the path
+ * (`:accountSid`). Basic auth may carry the Account SID and Auth Token, or,
+ * when TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET are both set, that API
+ * key and its secret; with a key the path still names the account, as on
+ * Twilio. Other requests are rejected with Twilio's 401 and code 20003.
  */
 export const requireAccountCredentials = createMiddleware<{
 	Bindings: SimulatorEnv;
@@ -14,14 +15,36 @@ export const requireAccountCredentials = createMiddleware<{
 	const credentials = basicCredentials(c.req.header("Authorization"));
 	const accepted =
 		credentials !== null &&
-		(await equalSecrets(credentials.username, c.env.TWILIO_ACCOUNT_SID)) &&
-		(await equalSecrets(credentials.password, c.env.TWILIO_AUTH_TOKEN)) &&
+		(await acceptedCredentials(c.env, credentials)) &&
 		c.req.param("accountSid") === c.env.TWILIO_ACCOUNT_SID;
 	if (!accepted) {
 		throw new TwilioApiError(401, 20003, "Authenticate");
 	}
 	await next();
 });
+
+/** Checks both pairs, so the time taken does not tell which pair was tried. */
+async function acceptedCredentials(
+	env: SimulatorEnv,
+	{ username, password }: { username: string; password: string },
+): Promise<boolean> {
+	const pairs: [string, string][] = [
+		[env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN],
+	];
+	if (env.TWILIO_API_KEY_SID && env.TWILIO_API_KEY_SECRET) {
+		pairs.push([env.TWILIO_API_KEY_SID, env.TWILIO_API_KEY_SECRET]);
+	}
+	const matches = await Promise.all(
+		pairs.map(async ([sid, secret]) => {
+			const [sameSid, sameSecret] = await Promise.all([
+				equalSecrets(username, sid),
+				equalSecrets(password, secret),
+			]);
+			return sameSid && sameSecret;
+		}),
+	);
+	return matches.includes(true);
+}
 
 function basicCredentials(
 	header: string | undefined,

@@ -20,21 +20,48 @@ export interface ScheduledCallback {
 	params: Record<string, string>;
 }
 
-export type ScheduledEvent = ScheduledStep | ScheduledCallback;
+/**
+ * The fetch of an MMS's MediaUrl values, due at `dueAt` (epoch
+ * milliseconds). The message's status steps are scheduled once it is done,
+ * with the fault decision drawn at create time.
+ */
+export interface ScheduledMediaCheck {
+	kind: "media";
+	dueAt: number;
+	messageSid: string;
+	decision: FaultDecision;
+}
+
+export type ScheduledEvent =
+	| ScheduledStep
+	| ScheduledCallback
+	| ScheduledMediaCheck;
+
+/** A reason for a message to fail that the request alone does not show. */
+export interface StepFailure {
+	errorCode: number;
+	errorMessage: string;
+}
 
 /**
  * Lists the statuses that a created message goes through after its initial
  * one. The initial status (`queued`, or `accepted` with a Messaging Service)
  * produces no callback. A Messaging Service send becomes `queued` once a
- * sender is chosen.
+ * sender is chosen. `mediaFailure` (media that could not be fetched) makes
+ * the message `failed` without being sent, whatever its recipient.
  */
-export function plannedSteps(request: CreateRequest): StatusStep[] {
+export function plannedSteps(
+	request: CreateRequest,
+	mediaFailure: StepFailure | null = null,
+): StatusStep[] {
 	const steps: StatusStep[] = [];
 	if (request.from === null) {
 		steps.push({ status: "queued", from: VALID_SENDER });
 	}
 
-	const failure = FAILING_RECIPIENTS.get(request.to);
+	const failure = mediaFailure
+		? { status: "failed" as const, ...mediaFailure }
+		: FAILING_RECIPIENTS.get(request.to);
 	const finalStep: StatusStep = failure
 		? {
 				status: failure.status,
@@ -64,9 +91,11 @@ export function scheduleEvents(input: {
 	decision: FaultDecision;
 	startAt: number;
 	delayMs: number;
+	mediaFailure?: StepFailure | null;
 }): ScheduledEvent[] {
 	const { resource, request, decision, startAt, delayMs } = input;
-	const steps: ScheduledStep[] = plannedSteps(request).map((step, index) => ({
+	const planned = plannedSteps(request, input.mediaFailure ?? null);
+	const steps: ScheduledStep[] = planned.map((step, index) => ({
 		kind: "step",
 		dueAt: startAt + (index + 1) * delayMs,
 		messageSid: resource.sid,

@@ -1,8 +1,10 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import type { SimulatorEnv } from "./env";
 import { ControlError, parseOrThrow } from "./errors";
 import { FaultConfigSchema } from "./faults";
 import { deliverInbound, InboundRequestSchema } from "./inbound";
+import { MAX_MMS_MEDIA_BYTES } from "./media-fetch";
 import { callState } from "./state-client";
 
 /**
@@ -41,6 +43,35 @@ control.post("/simulator/inbound", async (c) => {
 	const input = parseOrThrow(InboundRequestSchema, await jsonBody(c.req.raw));
 	const result = await deliverInbound(c.env, input);
 	return c.json(result, result.response.status === null ? 502 : 200);
+});
+
+const MediaFixtureSchema = z.strictObject({
+	status: z.coerce.number().int().min(200).max(599).default(200),
+	contentType: z.string().min(1).optional(),
+	// Up to 1 MB over the MMS limit, so that a test can exceed it.
+	size: z.coerce
+		.number()
+		.int()
+		.min(0)
+		.max(MAX_MMS_MEDIA_BYTES + 1024 * 1024)
+		.default(1024),
+});
+
+/**
+ * GET and HEAD: `size` bytes (default 1024) with `status` (default 200) and
+ * `contentType` as the Content-Type, or none when it is not given. Sent as a
+ * MediaUrl, it shows how a message fails when its media is missing, untyped
+ * or too large.
+ */
+control.get("/simulator/media-fixture", (c) => {
+	const { status, contentType, size } = parseOrThrow(
+		MediaFixtureSchema,
+		c.req.query(),
+	);
+	const bytes = new Uint8Array(size).map((_, index) => index % 251);
+	const headers = new Headers();
+	if (contentType !== undefined) headers.set("Content-Type", contentType);
+	return new Response(bytes, { status, headers });
 });
 
 async function jsonBody(request: Request): Promise<unknown> {

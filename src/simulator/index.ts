@@ -37,20 +37,10 @@
  *   POST   /simulator/inbound    `{from, to, body?, mediaUrls?}` → signed
  *                                webhook to PUBLIC_BASE_URL/twilio/incoming
  */
-import { Hono } from "hono";
-import { api } from "./api";
-import { control } from "./control";
+import { app } from "./app";
 import type { SimulatorEnv } from "./env";
-import { handleError, handleNotFound } from "./errors";
 
 export { SimulatorState } from "./state";
-
-const app = new Hono<{ Bindings: SimulatorEnv }>();
-
-app.route("/", api);
-app.route("/", control);
-app.onError(handleError);
-app.notFound(handleNotFound);
 
 export default {
 	fetch: app.fetch,

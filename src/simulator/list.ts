@@ -41,7 +41,11 @@ export interface ListRows {
 // before", and `DateSent>` means "on or after".
 const FILTER_PARAMS = ["To", "From", "DateSent", "DateSent<", "DateSent>"];
 
-export function parseListQuery(query: URLSearchParams): ListQuery {
+/** Reads PageSize and Page, which every list of the 2010 API takes. */
+export function parsePaging(query: URLSearchParams): {
+	pageSize: number;
+	page: number;
+} {
 	const pageSize = integerParam(query, "PageSize") ?? DEFAULT_PAGE_SIZE;
 	if (pageSize < 1) {
 		throw invalidParameter("PageSize must be at least 1.");
@@ -53,7 +57,11 @@ export function parseListQuery(query: URLSearchParams): ListQuery {
 			`Page size too large. The maximum page size is ${MAX_PAGE_SIZE}.`,
 		);
 	}
-	const page = integerParam(query, "Page") ?? 0;
+	return { pageSize, page: integerParam(query, "Page") ?? 0 };
+}
+
+export function parseListQuery(query: URLSearchParams): ListQuery {
+	const { pageSize, page } = parsePaging(query);
 	const pageToken = query.get("PageToken");
 
 	return {

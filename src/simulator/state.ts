@@ -1,7 +1,12 @@
 import { log } from "../lib/log";
-import { type ScheduledCallback, scheduleEvents } from "./callbacks";
+import { app } from "./app";
+import {
+	type ScheduledCallback,
+	type ScheduledMediaCheck,
+	scheduleEvents,
+} from "./callbacks";
 import type { CreateRequest } from "./create";
-import { callbackDelayMs, type SimulatorEnv } from "./env";
+import { callbackDelayMs, type SimulatorEnv, simulatorBaseUrl } from "./env";
 import {
 	decideFaults,
 	type FaultConfig,
@@ -9,6 +14,7 @@ import {
 	type RequestOutcome,
 } from "./faults";
 import type { ListQuery, ListRows } from "./list";
+import { type Fetcher, fetchOutboundMedia } from "./media-fetch";
 import {
 	applyStep,
 	type MessageResource,
@@ -16,13 +22,22 @@ import {
 	newSid,
 	type StatusStep,
 } from "./resource";
+import { MEDIA_CONTENT_PATH } from "./state-client";
 import {
 	type AcceptedRequest,
 	type CallbackAttempt,
-	type InboundMedia,
+	type MediaItem,
+	type NewMediaItem,
 	SimulatorStore,
 } from "./store";
 import { postSignedForm } from "./webhook";
+
+/**
+ * How many callbacks and media fetches the alarm keeps in flight at once,
+ * each for a different message. Enough that a slow receiver does not hold
+ * up other messages, few enough not to flood a local service.
+ */
+export const MAX_CONCURRENT_REQUESTS = 16;
 
 export type CreateOutcome =
 	| { kind: "created"; resource: MessageResource; respondWith500: boolean }
@@ -32,6 +47,13 @@ export type CreateOutcome =
 			timeoutMs: number;
 	  };
 
+/** What the media URL of an item leads to. */
+export type OpenedMedia =
+	| { kind: "missing" }
+	| { kind: "notReady" }
+	| { kind: "stored" }
+	| { kind: "elsewhere"; url: string };
+
 /** Operations of the state object, called through `callState`. */
 export interface StateOps {
 	create(input: { request: CreateRequest }): Promise<CreateOutcome>;
@@ -39,8 +61,16 @@ export interface StateOps {
 	listMessages(input: ListQuery): ListRows;
 	recordInbound(input: {
 		resource: MessageResource;
-		media: InboundMedia[];
+		media: NewMediaItem[];
+		notReadyCount: number;
 	}): void;
+	/** Null when the message does not exist. */
+	listMedia(input: { messageSid: string }): MediaItem[] | null;
+	/** With `messageSid`, null unless the item belongs to that message. */
+	mediaItem(input: { mediaSid: string; messageSid?: string }): MediaItem | null;
+	/** Uses up one not-ready answer of the item, if it has any left. */
+	openMedia(input: { messageSid: string; mediaSid: string }): OpenedMedia;
+	deleteMedia(input: { messageSid: string; mediaSid: string }): boolean;
 	acceptedRequests(): AcceptedRequest[];
 	callbackAttempts(): CallbackAttempt[];
 	faults(): FaultState;
@@ -50,10 +80,17 @@ export interface StateOps {
 
 /**
  * Durable Object with all of the simulator's state. It is SQLite-backed, so
- * messages, fault draws and pending callbacks survive restarts. Its SQL
+ * messages, media, fault draws and pending events survive restarts. Its SQL
  * calls are synchronous, so no two operations interleave their reads and
- * writes. Its alarm applies due status steps and sends due callbacks one
- * after another, ordered by due time, then by insertion.
+ * writes.
+ *
+ * Its alarm works through the pending events (status steps, callbacks and
+ * media fetches). Each message's events run strictly in order, ordered by
+ * due time, then by insertion: the next one starts only once the previous
+ * one has finished. Events of different messages run concurrently, up to
+ * MAX_CONCURRENT_REQUESTS requests at once. A message whose callback
+ * receiver is slow therefore advances no further until it answers (at most
+ * 15 seconds), while other messages go on.
  *
  * The worker reaches it through `fetch` with an operation name rather than
  * RPC, because RPC needs the `DurableObject` base class from
@@ -61,6 +98,10 @@ export interface StateOps {
  */
 export class SimulatorState implements DurableObject {
 	private readonly store: SimulatorStore;
+	/** The running pass over due events, if any. */
+	private draining: Promise<void> | null = null;
+	/** Makes the running pass look for due events again at once. */
+	private wake: (() => void) | null = null;
 
 	constructor(
 		private readonly ctx: DurableObjectState,
@@ -73,9 +114,30 @@ export class SimulatorState implements DurableObject {
 		create: ({ request }) => this.create(request),
 		fetchMessage: ({ sid }) => this.store.message(sid),
 		listMessages: (query) => this.store.listMessages(query),
-		recordInbound: ({ resource, media }) => {
-			this.store.insertMessage(resource, new Date(), null);
-			this.store.insertMedia(resource.sid, media);
+		recordInbound: ({ resource, media, notReadyCount }) => {
+			const now = new Date();
+			this.store.insertMessage(resource, now, null);
+			this.store.insertMedia(resource.sid, media, notReadyCount, now);
+		},
+		listMedia: ({ messageSid }) =>
+			this.store.message(messageSid) ? this.store.mediaOf(messageSid) : null,
+		mediaItem: ({ mediaSid, messageSid }) => {
+			const item = this.store.mediaItem(mediaSid);
+			if (!item || (messageSid && item.messageSid !== messageSid)) return null;
+			return item;
+		},
+		openMedia: ({ messageSid, mediaSid }) => {
+			const item = this.store.mediaItem(mediaSid);
+			if (!item || item.messageSid !== messageSid) return { kind: "missing" };
+			if (this.store.takeNotReady(mediaSid)) return { kind: "notReady" };
+			return item.sourceUrl === null
+				? { kind: "stored" }
+				: { kind: "elsewhere", url: item.sourceUrl };
+		},
+		deleteMedia: ({ messageSid, mediaSid }) => {
+			const item = this.store.mediaItem(mediaSid);
+			if (!item || item.messageSid !== messageSid) return false;
+			return this.store.deleteMedia(mediaSid);
 		},
 		acceptedRequests: () => this.store.acceptedRequests(),
 		callbackAttempts: () => this.store.callbackAttempts(),
@@ -88,7 +150,14 @@ export class SimulatorState implements DurableObject {
 	};
 
 	async fetch(request: Request): Promise<Response> {
-		const name = new URL(request.url).pathname.slice(1);
+		const url = new URL(request.url);
+		if (url.pathname === MEDIA_CONTENT_PATH) {
+			const bytes = this.store.mediaBytes(url.searchParams.get("sid") ?? "");
+			return bytes === null
+				? new Response("No stored media has this sid.", { status: 404 })
+				: new Response(bytes);
+		}
+		const name = url.pathname.slice(1);
 		if (!Object.hasOwn(this.ops, name)) {
 			log.error("simulator.unknown_state_operation", { operation: name });
 			return new Response(`Unknown state operation ${name}`, { status: 404 });
@@ -99,18 +168,96 @@ export class SimulatorState implements DurableObject {
 	}
 
 	async alarm(): Promise<void> {
-		for (;;) {
-			const due = this.store.dueEvent(Date.now());
-			if (!due) break;
+		await this.drain();
+	}
 
-			if (due.event.kind === "step") {
-				this.store.removeEvent(due.id);
-				this.applyStep(due.event.messageSid, due.event.step);
-			} else {
-				await this.sendCallback(due.id, due.event);
+	/** Starts a pass over the due events, or wakes the pass that is running. */
+	private drain(): Promise<void> {
+		if (this.draining) {
+			this.wake?.();
+			return this.draining;
+		}
+		this.draining = this.processDueEvents().finally(() => {
+			this.draining = null;
+		});
+		return this.draining;
+	}
+
+	/**
+	 * Runs due events until none is due and none is in flight, then sets the
+	 * alarm for the next one. Steps are applied at once. Callbacks and media
+	 * fetches stay pending while in flight, which keeps their message's later
+	 * events from being picked.
+	 */
+	private async processDueEvents(): Promise<void> {
+		const inFlight = new Map<number, Promise<void>>();
+		for (;;) {
+			const now = Date.now();
+			let stepApplied = false;
+			const heads = this.store.dueHeads(
+				now,
+				MAX_CONCURRENT_REQUESTS + inFlight.size,
+			);
+			for (const { id, event } of heads) {
+				if (inFlight.has(id)) continue;
+				if (event.kind === "step") {
+					this.store.removeEvent(id);
+					this.applyStep(event.messageSid, event.step);
+					stepApplied = true;
+				} else if (inFlight.size < MAX_CONCURRENT_REQUESTS) {
+					const done = this.runRequest(id, event).finally(() =>
+						inFlight.delete(id),
+					);
+					inFlight.set(id, done);
+				}
 			}
+			// The next event of a message whose step was applied may be due now.
+			if (stepApplied) continue;
+			if (inFlight.size === 0) break;
+			await this.nextChange(inFlight.values(), this.store.nextDueAfter(now));
 		}
 		await this.armAlarm();
+	}
+
+	/** Resolves when a request finishes, when `dueAt` arrives, or on `wake`. */
+	private nextChange(
+		requests: Iterable<Promise<void>>,
+		dueAt: number | null,
+	): Promise<void> {
+		return new Promise((resolve) => {
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			let settled = false;
+			const done = () => {
+				if (settled) return;
+				settled = true;
+				clearTimeout(timer);
+				if (this.wake === done) this.wake = null;
+				resolve();
+			};
+			if (dueAt !== null) {
+				timer = setTimeout(done, Math.max(0, dueAt - Date.now()));
+			}
+			this.wake = done;
+			for (const request of requests) request.then(done);
+		});
+	}
+
+	/** Never rejects: a failed event is dropped, so it cannot block its message for good. */
+	private async runRequest(
+		id: number,
+		event: ScheduledCallback | ScheduledMediaCheck,
+	): Promise<void> {
+		try {
+			if (event.kind === "callback") await this.sendCallback(id, event);
+			else await this.fetchMedia(id, event);
+		} catch (error) {
+			this.store.removeEvent(id);
+			log.error("simulator.event_failed", {
+				sid: event.messageSid,
+				kind: event.kind,
+				error,
+			});
+		}
 	}
 
 	private async create(request: CreateRequest): Promise<CreateOutcome> {
@@ -138,15 +285,26 @@ export class SimulatorState implements DurableObject {
 			now,
 		});
 		this.store.insertMessage(resource, now, request);
+		// An MMS first has its media fetched; its steps are scheduled after.
 		this.store.schedule(
-			scheduleEvents({
-				resource,
-				request,
-				decision: draw.decision,
-				startAt: now.getTime(),
-				delayMs: callbackDelayMs(this.env),
-			}),
+			request.mediaUrls.length > 0
+				? [
+						{
+							kind: "media",
+							dueAt: now.getTime(),
+							messageSid: resource.sid,
+							decision: draw.decision,
+						},
+					]
+				: scheduleEvents({
+						resource,
+						request,
+						decision: draw.decision,
+						startAt: now.getTime(),
+						delayMs: callbackDelayMs(this.env),
+					}),
 		);
+		this.wake?.();
 		await this.armAlarm();
 
 		log.info("simulator.message_created", {
@@ -176,6 +334,7 @@ export class SimulatorState implements DurableObject {
 		id: number,
 		callback: ScheduledCallback,
 	): Promise<void> {
+		const probeStart = Date.now();
 		const result = await postSignedForm(
 			callback.url,
 			new URLSearchParams(callback.params),
@@ -195,6 +354,7 @@ export class SimulatorState implements DurableObject {
 			sentAt: new Date().toISOString(),
 		});
 		const fields = {
+			probeMs: Date.now() - probeStart,
 			sid: callback.messageSid,
 			status: callback.params.MessageStatus,
 			responseStatus: result.status,
@@ -203,6 +363,81 @@ export class SimulatorState implements DurableObject {
 		else
 			log.warn("simulator.callback_failed", { ...fields, error: result.error });
 	}
+
+	/**
+	 * Fetches the MediaUrl values of an MMS (see media-fetch.ts), records what
+	 * came back, and schedules the message's status steps: the usual ones, or
+	 * `failed` with the error code of the first item that failed. Fetched
+	 * items become the message's Media resources, whose media URLs redirect
+	 * to the MediaUrl they came from.
+	 */
+	private async fetchMedia(
+		id: number,
+		event: ScheduledMediaCheck,
+	): Promise<void> {
+		const sid = event.messageSid;
+		const request = this.store.request(sid);
+		if (!request) {
+			this.store.removeEvent(id);
+			return;
+		}
+		const { records, failure } = await fetchOutboundMedia(
+			request.mediaUrls,
+			this.fetchAsTwilio,
+		);
+		// A reset during the fetches has already deleted the event and the message.
+		if (!this.store.removeEvent(id)) return;
+		const resource = this.store.message(sid);
+		if (!resource) return;
+
+		const now = new Date();
+		this.store.insertMediaFetches(sid, records);
+		if (failure === null) {
+			this.store.insertMedia(
+				sid,
+				records.map((record) => ({
+					sid: newSid("ME"),
+					contentType: record.contentType ?? "",
+					sourceUrl: record.url,
+					base64: null,
+				})),
+				0,
+				now,
+			);
+		}
+		this.store.schedule(
+			scheduleEvents({
+				resource,
+				request,
+				decision: event.decision,
+				startAt: now.getTime(),
+				delayMs: callbackDelayMs(this.env),
+				mediaFailure: failure,
+			}),
+		);
+		const fields = { sid, items: records.length };
+		if (failure === null) log.info("simulator.media_fetched", fields);
+		else
+			log.warn("simulator.media_rejected", {
+				...fields,
+				errorCode: failure.errorCode,
+				error: records.at(-1)?.error,
+			});
+	}
+
+	/**
+	 * Sends a request for a MediaUrl. URLs under SIMULATOR_PUBLIC_URL are
+	 * answered by the simulator's own routes in-process: in tests every fetch
+	 * the simulator makes goes to the service, so these URLs could not be
+	 * reached otherwise, and locally it saves a round trip.
+	 */
+	private readonly fetchAsTwilio: Fetcher = async (request) => {
+		const own = new URL(simulatorBaseUrl(this.env)).origin;
+		if (new URL(request.url).origin === own) {
+			return app.fetch(request, this.env);
+		}
+		return fetch(request);
+	};
 
 	private async armAlarm(): Promise<void> {
 		const next = this.store.nextDueAt();

@@ -10,9 +10,9 @@ export const TWILIO_REQUEST_TIMEOUT_MS = 10_000;
 
 /** A failed Twilio REST call: an HTTP error, a timeout or a network error. */
 export class TwilioApiError extends Error {
-	/** HTTP status, or 0 when no answer arrived (timeout, network error). */
+	/** HTTP status, or 0 when no response arrived (timeout, network error). */
 	readonly status: number;
-	/** Twilio's error code, such as 21211, when the answer carried one. */
+	/** Twilio's error code, such as 21211, when the response carried one. */
 	readonly code: number | null;
 	readonly timedOut: boolean;
 
@@ -85,7 +85,7 @@ export class TwilioClient {
 			if (typeof created?.sid !== "string") {
 				// A 2xx without a Message resource: whether Twilio created the
 				// message is unknown.
-				throw new TwilioApiError("Twilio answered without a message SID", {
+				throw new TwilioApiError("Twilio responded without a message SID", {
 					status: 502,
 				});
 			}
@@ -124,7 +124,7 @@ export class TwilioClient {
 		);
 	}
 
-	/** Fetches the page a list answer names in its `next_page_uri`. */
+	/** Fetches the page named by a list response's `next_page_uri`. */
 	listMessagesPage(nextPageUri: string): Promise<TwilioMessagePage> {
 		if (!nextPageUri.startsWith(`${this.accountPath}/Messages.json`)) {
 			throw new TwilioApiError(`Unexpected next page URI '${nextPageUri}'`, {
@@ -150,14 +150,14 @@ export class TwilioClient {
 
 function toTwilioApiError(error: unknown): TwilioApiError {
 	// itty-fetcher throws an object with the HTTP status and the parsed body's
-	// fields for a non-2xx answer; fetch itself throws for network errors.
+	// fields for a non-2xx response; fetch itself throws for network errors.
 	const failure = error as TwilioErrorBody & { status?: unknown };
 	if (typeof failure?.status === "number") {
 		const code = typeof failure.code === "number" ? failure.code : null;
 		const message =
 			typeof failure.message === "string" && failure.message
 				? failure.message
-				: `Twilio answered HTTP ${failure.status}`;
+				: `Twilio responded with HTTP ${failure.status}`;
 		return new TwilioApiError(message, {
 			status: failure.status,
 			code,
@@ -168,7 +168,7 @@ function toTwilioApiError(error: unknown): TwilioApiError {
 		error instanceof DOMException &&
 		(error.name === "TimeoutError" || error.name === "AbortError");
 	const message = timedOut
-		? `Twilio did not answer within ${TWILIO_REQUEST_TIMEOUT_MS} ms`
+		? `Twilio did not respond within ${TWILIO_REQUEST_TIMEOUT_MS} ms`
 		: `Twilio could not be reached: ${String((error as Error)?.message ?? error)}`;
 	return new TwilioApiError(message, { status: 0, timedOut, cause: error });
 }

@@ -41,7 +41,7 @@ webhooksRouter.post("/twilio/status", verifyTwilioWebhook, async (c) => {
 			twilioSid: callback.messageSid,
 		});
 	}
-	// Twilio only needs a 200; any other answer shows as an error in its console.
+	// Twilio only needs a 200; any other status shows as an error in its console.
 	return c.body(null, 200);
 });
 
