@@ -63,6 +63,13 @@ export default defineConfig(async () => {
 								TWILIO_AUTH_TOKEN: TEST_TWILIO_AUTH_TOKEN,
 								// Short, so that tests wait little for status callbacks.
 								CALLBACK_DELAY_MS: "20",
+								// The host the tests use for the simulator; every fetch from
+								// test code reaches it whatever the host.
+								SIMULATOR_PUBLIC_URL: "https://api.twilio.test",
+								// An API key that the simulator accepts besides the Auth Token.
+								// test/simulator.test.ts repeats these values.
+								TWILIO_API_KEY_SID: "SK00000000000000000000000000000000",
+								TWILIO_API_KEY_SECRET: "test-api-key-secret",
 							},
 							durableObjects: {
 								SIMULATOR_STATE: {
@@ -93,9 +100,9 @@ export default defineConfig(async () => {
 				},
 				{
 					// The browser test starts the service and the simulator with
-					// `wrangler dev` and drives Chromium from Node. A later groupOrder
-					// runs it after the workerd tests, so the two do not compete for
-					// the machine's cores.
+					// `wrangler dev` and drives Chromium from Node. A groupOrder of
+					// its own runs it apart from the workerd tests, never at the same
+					// time, so the two do not compete for the machine's cores.
 					test: {
 						name: "e2e",
 						include: ["test/e2e/**/*.test.ts"],

@@ -40,7 +40,7 @@ function openApiPath(honoPath: string): string {
 	return honoPath.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}");
 }
 
-/** Every method and path the app serves; middleware entries (ALL) are left out. */
+/** Lists every method and path the app serves, leaving out middleware (ALL). */
 function appRoutes(): Set<string> {
 	const routes = new Set<string>();
 	for (const route of app.routes) {

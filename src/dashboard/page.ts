@@ -58,7 +58,7 @@ export function dashboardHtml(script: string, styles: string): string {
 			<p id="send-body-count" class="hint">0 of 1600 characters</p>
 			<div id="media-field" hidden>
 				<label for="send-media">Media (optional)</label>
-				<input id="send-media" name="media" type="file" accept="image/*,video/*,audio/*,application/pdf">
+				<input id="send-media" name="media" type="file" accept="image/*,audio/*,video/*,application/pdf,text/vcard,text/x-vcard,text/csv,text/rtf,text/calendar,application/vcard,application/vnd.apple.pkpass">
 			</div>
 			<button type="submit">Send</button>
 			<p id="send-error" class="error" role="alert"></p>

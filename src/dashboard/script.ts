@@ -450,15 +450,29 @@ export const DASHBOARD_SCRIPT = String.raw`
 		renderMessage(message);
 	}
 
+	/** Describes one item of a message's media: {id, url, contentType, size}. */
+	function mediaItem(item) {
+		const description = [item.contentType, item.size ? item.size + " bytes" : ""]
+			.filter(Boolean)
+			.join(", ");
+		// Inbound media stored only at Twilio has no URL this page may open.
+		if (!item.url) return el("div", null, description || "(not available)");
+		return el(
+			"div",
+			null,
+			el("a", { href: item.url, rel: "noreferrer", target: "_blank" }, description || "media"),
+			" ",
+			el("span", { class: "hint" }, item.id || ""),
+		);
+	}
+
 	function renderMessage(message) {
 		byId("message-title").textContent = "Message " + message.id;
 		const error =
 			message.errorCode || message.errorMessage
 				? [message.errorCode, message.errorMessage].filter(Boolean).join(": ")
 				: null;
-		const media = message.media.map((url) =>
-			el("div", null, el("a", { href: url, rel: "noreferrer" }, url)),
-		);
+		const media = message.media.map(mediaItem);
 		const rows = [
 			["Status", badge(message.status)],
 			["Direction", message.direction],
