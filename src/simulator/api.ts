@@ -15,9 +15,10 @@ const ACCOUNT = "/2010-04-01/Accounts/:accountSid";
 
 /**
  * Routes of Twilio's Messages API (2010-04-01): create, fetch and list, and
- * the Media routes of media.ts, with Twilio's JSON bodies. Every response, errors included, is delayed by the
- * fault setting `latencyMs` after the work is done. A client with a shorter
- * timeout therefore gets no confirmation for a message that was created.
+ * the Media routes of media.ts, with Twilio's JSON bodies. Every response,
+ * errors included, is delayed by the fault setting `latencyMs` after the
+ * work is done. A client with a shorter timeout therefore gets no
+ * confirmation for a message that was created.
  */
 export const api = new Hono<ApiEnv>();
 

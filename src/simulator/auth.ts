@@ -4,10 +4,11 @@ import { TwilioApiError } from "./errors";
 
 /**
  * Requires HTTP Basic auth and the configured Account SID in the path
- * (`:accountSid`). Basic auth may carry the Account SID and Auth Token, or,
- * when TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET are both set, that API
- * key and its secret; with a key the path still names the account, as on
- * Twilio. Other requests are rejected with Twilio's 401 and code 20003.
+ * (`:accountSid`). Basic auth may carry the Account SID and Auth Token. When
+ * TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET are both set, it may carry
+ * that API key and its secret instead, and the path still names the
+ * account, as on Twilio. Other requests are rejected with Twilio's 401 and
+ * code 20003.
  */
 export const requireAccountCredentials = createMiddleware<{
 	Bindings: SimulatorEnv;

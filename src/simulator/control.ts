@@ -19,7 +19,7 @@ control.get("/simulator/messages", async (c) => {
 	return c.json({ data: await callState(c.env, "acceptedRequests") });
 });
 
-/** Deletes messages, pending and recorded callbacks, and fault settings. */
+/** Deletes messages, media, pending and recorded callbacks, and fault settings. */
 control.delete("/simulator/messages", async (c) => {
 	await callState(c.env, "reset");
 	return c.body(null, 204);
@@ -55,22 +55,24 @@ const MediaFixtureSchema = z.strictObject({
 		.min(0)
 		.max(MAX_MMS_MEDIA_BYTES + 1024 * 1024)
 		.default(1024),
+	location: z.url().optional(),
 });
 
 /**
- * GET and HEAD: `size` bytes (default 1024) with `status` (default 200) and
- * `contentType` as the Content-Type, or none when it is not given. Sent as a
- * MediaUrl, it shows how a message fails when its media is missing, untyped
- * or too large.
+ * GET and HEAD: `size` bytes (default 1024) with `status` (default 200),
+ * `contentType` as the Content-Type (none when not given) and `location` as
+ * the Location. Sent as a MediaUrl, it shows how a message fails when its
+ * media is missing, untyped or too large, and that redirects are followed.
  */
 control.get("/simulator/media-fixture", (c) => {
-	const { status, contentType, size } = parseOrThrow(
+	const { status, contentType, size, location } = parseOrThrow(
 		MediaFixtureSchema,
 		c.req.query(),
 	);
 	const bytes = new Uint8Array(size).map((_, index) => index % 251);
 	const headers = new Headers();
 	if (contentType !== undefined) headers.set("Content-Type", contentType);
+	if (location !== undefined) headers.set("Location", location);
 	return new Response(bytes, { status, headers });
 });
 

@@ -28,9 +28,9 @@ const InboundMediaSchema = z.strictObject({
 
 /**
  * Body of `POST /simulator/inbound`. `mediaUrls` are passed to the service
- * as they are; `media` items are stored by the simulator and served from
- * Twilio-style media URLs. Both count towards Twilio's limits of 10 items
- * and, for stored bytes, 5 MB.
+ * as they are. `media` items are stored by the simulator and served from
+ * Twilio-style media URLs. Both count towards Twilio's limit of 10 items,
+ * and the stored bytes towards its limit of 5 MB.
  */
 export const InboundRequestSchema = z
 	.strictObject({
@@ -53,7 +53,7 @@ export const InboundRequestSchema = z
 		({ mediaUrls, media }) => mediaUrls.length + media.length <= MAX_MEDIA_URLS,
 		{
 			path: ["media"],
-			message: `mediaUrls and media together may hold at most ${MAX_MEDIA_URLS} items`,
+			message: `mediaUrls and media together may contain at most ${MAX_MEDIA_URLS} items`,
 		},
 	)
 	.refine(

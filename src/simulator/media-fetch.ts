@@ -8,7 +8,7 @@ const MAX_REDIRECTS = 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
- * What the simulator found at one MediaUrl of an outbound MMS, as
+ * Result of fetching one MediaUrl of an outbound MMS, as
  * `GET /simulator/messages` lists it.
  */
 export interface MediaFetchRecord {
@@ -19,7 +19,7 @@ export interface MediaFetchRecord {
 	contentType: string | null;
 	/** Bytes in the GET response's body, or null when there was no GET response. */
 	size: number | null;
-	/** Why the item made the message fail, or null. */
+	/** Reason the item made the message fail, or null. */
 	error: string | null;
 }
 
@@ -29,7 +29,7 @@ export interface MediaFetchResult {
 	failure: StepFailure | null;
 }
 
-/** Sends one request. The simulator serves its own URLs in-process; see state.ts. */
+/** Sends one request and returns the response. state.ts serves the simulator's own URLs in-process. */
 export type Fetcher = (request: Request) => Promise<Response>;
 
 /**
@@ -42,8 +42,8 @@ export type Fetcher = (request: Request) => Promise<Response>;
  *   than 2xx, or more than 10 redirects, on the HEAD or the GET.
  * - 12300 (invalid Content-Type): a 2xx response without a Content-Type, or
  *   HEAD and GET naming different types. Twilio's text for 11200 also
- *   mentions a missing Content-Type, but 12300 says more precisely what to
- *   fix.
+ *   mentions a missing Content-Type, but 12300 names the problem more
+ *   precisely.
  * - 11751: all items together exceed 5 MB.
  *
  * Twilio also rejects a type that does not match the bytes, and limits
@@ -107,7 +107,7 @@ async function fetchOne(
 	record.status = head.response.status;
 	record.contentType = head.response.headers.get("Content-Type");
 	if (!head.response.ok) {
-		return fail(RETRIEVAL_FAILURE, `HEAD answered ${head.response.status}`);
+		return fail(RETRIEVAL_FAILURE, `HEAD returned ${head.response.status}`);
 	}
 	const headType = mediaType(record.contentType);
 
@@ -117,7 +117,7 @@ async function fetchOne(
 	record.contentType = get.response.headers.get("Content-Type");
 	if (!get.response.ok) {
 		await get.response.body?.cancel();
-		return fail(RETRIEVAL_FAILURE, `GET answered ${get.response.status}`);
+		return fail(RETRIEVAL_FAILURE, `GET returned ${get.response.status}`);
 	}
 	try {
 		record.size = await bodySize(get.response);
@@ -166,12 +166,16 @@ async function retrieve(
 			return { response };
 		}
 		await response.body?.cancel();
-		target = new URL(location, target).href;
+		try {
+			target = new URL(location, target).href;
+		} catch {
+			return { error: `invalid Location header ${JSON.stringify(location)}` };
+		}
 	}
 	return { error: `more than ${MAX_REDIRECTS} redirects` };
 }
 
-/** The media type without parameters, lowercased, or null when absent. */
+/** Returns the media type without parameters, lowercased, or null when absent. */
 function mediaType(contentType: string | null): string | null {
 	const type = contentType?.split(";", 1)[0]?.trim().toLowerCase() ?? "";
 	return type === "" ? null : type;

@@ -15,8 +15,8 @@ const MESSAGE_PATH =
 const MEDIA_SID = "ME[0-9a-fA-F]{32}";
 
 /**
- * The URL that Twilio puts in `MediaUrlN` of an incoming-message webhook. It
- * has no `.json`, so it answers with the media rather than its resource.
+ * Builds the URL that Twilio puts in `MediaUrlN` of an incoming-message
+ * webhook. It has no `.json`, so it returns the media, not its resource.
  */
 export function twilioMediaUrl(
 	env: SimulatorEnv,
@@ -55,15 +55,16 @@ function notFound(path: string): TwilioApiError {
 
 /**
  * Twilio's Media routes under a message. The caller mounts them behind
- * Basic auth. Only inbound media given as bytes is held by the simulator;
- * for other items (inbound `mediaUrls`, outbound MediaUrl values) it knows
- * the source URL, and the media URL redirects there instead of to a copy.
+ * Basic auth. The simulator stores bytes only for inbound media given as
+ * base64. For other items (inbound `mediaUrls`, outbound MediaUrl values)
+ * it stores the source URL, and the media URL redirects there instead.
  */
 export const mediaApi = new Hono<{ Bindings: SimulatorEnv }>();
 
 /**
  * Lists the media of a message with Twilio's paging fields. The
- * DateCreated filters are not supported: a message holds at most 10 items.
+ * DateCreated filters are not supported, because a message has at most 10
+ * items.
  */
 mediaApi.get(`${MESSAGE_PATH}/Media.json`, async (c) => {
 	const accountSid = c.req.param("accountSid");
@@ -98,7 +99,7 @@ mediaApi.get(`${MESSAGE_PATH}/Media/:file{${MEDIA_SID}\\.json}`, async (c) => {
 	return c.json(mediaResource(c.req.param("accountSid"), item));
 });
 
-/** Deletes the resource and its bytes; later fetches of either get 404. */
+/** Deletes the resource and its bytes. Later fetches of either get 404. */
 mediaApi.delete(
 	`${MESSAGE_PATH}/Media/:file{${MEDIA_SID}\\.json}`,
 	async (c) => {
@@ -114,7 +115,7 @@ mediaApi.delete(
 /**
  * The media itself (GET and HEAD): a 307 to a short-lived URL that needs no
  * credentials, as Twilio redirects to its CDN. While an item is not ready
- * (`mediaNotReadyCount` of `POST /simulator/inbound`) it answers 404, as
+ * (`mediaNotReadyCount` of `POST /simulator/inbound`) it returns 404, as
  * Twilio does for a short while after the webhook.
  */
 mediaApi.get(`${MESSAGE_PATH}/Media/:mediaSid{${MEDIA_SID}}`, async (c) => {
@@ -223,9 +224,9 @@ async function checkCdnToken(
 }
 
 /**
- * The token key is the Auth Token. The signed text starts with a label, so
- * that no other use of that key (webhook signatures use HMAC-SHA1 over URLs)
- * produces a valid token.
+ * Imports the Auth Token as the token key. The signed text starts with a
+ * label, so that no other use of that key (webhook signatures use HMAC-SHA1
+ * over URLs) produces a valid token.
  */
 function tokenKey(env: SimulatorEnv): Promise<CryptoKey> {
 	return crypto.subtle.importKey(

@@ -4,7 +4,7 @@ import type { StateOps } from "./state";
 /** Name of the one Durable Object that stores all of the simulator's state. */
 const STATE_OBJECT_NAME = "twilio";
 
-/** Path of the state object's one operation that answers with bytes rather than JSON. */
+/** Path of the state object's one operation that returns bytes rather than JSON. */
 export const MEDIA_CONTENT_PATH = "/mediaContent";
 
 function stateStub(env: SimulatorEnv): DurableObjectStub {
@@ -36,7 +36,7 @@ export async function callState<K extends keyof StateOps>(
 	return result;
 }
 
-/** Returns the stored bytes of a media item, or null when the simulator holds none. */
+/** Returns the stored bytes of a media item, or null when the simulator stores none. */
 export async function mediaContent(
 	env: SimulatorEnv,
 	mediaSid: string,

@@ -2,11 +2,13 @@ import { log } from "../lib/log";
 import { app } from "./app";
 import {
 	type ScheduledCallback,
+	type ScheduledEvent,
 	type ScheduledMediaCheck,
 	scheduleEvents,
 } from "./callbacks";
 import type { CreateRequest } from "./create";
 import { callbackDelayMs, type SimulatorEnv, simulatorBaseUrl } from "./env";
+import { EventLoop } from "./event-loop";
 import {
 	decideFaults,
 	type FaultConfig,
@@ -47,7 +49,7 @@ export type CreateOutcome =
 			timeoutMs: number;
 	  };
 
-/** What the media URL of an item leads to. */
+/** Target of an item's media URL. */
 export type OpenedMedia =
 	| { kind: "missing" }
 	| { kind: "notReady" }
@@ -68,7 +70,7 @@ export interface StateOps {
 	listMedia(input: { messageSid: string }): MediaItem[] | null;
 	/** With `messageSid`, null unless the item belongs to that message. */
 	mediaItem(input: { mediaSid: string; messageSid?: string }): MediaItem | null;
-	/** Uses up one not-ready answer of the item, if it has any left. */
+	/** Uses up one of the item's not-ready 404 responses, if any are left. */
 	openMedia(input: { messageSid: string; mediaSid: string }): OpenedMedia;
 	deleteMedia(input: { messageSid: string; mediaSid: string }): boolean;
 	acceptedRequests(): AcceptedRequest[];
@@ -89,8 +91,8 @@ export interface StateOps {
  * due time, then by insertion: the next one starts only once the previous
  * one has finished. Events of different messages run concurrently, up to
  * MAX_CONCURRENT_REQUESTS requests at once. A message whose callback
- * receiver is slow therefore advances no further until it answers (at most
- * 15 seconds), while other messages go on.
+ * receiver is slow therefore advances no further until it responds (at
+ * most 15 seconds), while other messages go on.
  *
  * The worker reaches it through `fetch` with an operation name rather than
  * RPC, because RPC needs the `DurableObject` base class from
@@ -98,16 +100,27 @@ export interface StateOps {
  */
 export class SimulatorState implements DurableObject {
 	private readonly store: SimulatorStore;
-	/** The running pass over due events, if any. */
-	private draining: Promise<void> | null = null;
-	/** Makes the running pass look for due events again at once. */
-	private wake: (() => void) | null = null;
+	private readonly events: EventLoop<ScheduledEvent>;
 
 	constructor(
 		private readonly ctx: DurableObjectState,
 		private readonly env: SimulatorEnv,
 	) {
 		this.store = new SimulatorStore(ctx.storage.sql);
+		this.events = new EventLoop<ScheduledEvent>(
+			{
+				dueHeads: (now, limit) => this.store.dueHeads(now, limit),
+				nextDueAfter: (now) => this.store.nextDueAfter(now),
+				runAtOnce: ({ id, event }) => {
+					if (event.kind !== "step") return false;
+					this.store.removeEvent(id);
+					this.applyStep(event.messageSid, event.step);
+					return true;
+				},
+				runRequest: ({ id, event }) => this.runRequest(id, event),
+			},
+			MAX_CONCURRENT_REQUESTS,
+		);
 	}
 
 	private readonly ops: StateOps = {
@@ -168,88 +181,18 @@ export class SimulatorState implements DurableObject {
 	}
 
 	async alarm(): Promise<void> {
-		await this.drain();
-	}
-
-	/** Starts a pass over the due events, or wakes the pass that is running. */
-	private drain(): Promise<void> {
-		if (this.draining) {
-			this.wake?.();
-			return this.draining;
-		}
-		this.draining = this.processDueEvents().finally(() => {
-			this.draining = null;
-		});
-		return this.draining;
-	}
-
-	/**
-	 * Runs due events until none is due and none is in flight, then sets the
-	 * alarm for the next one. Steps are applied at once. Callbacks and media
-	 * fetches stay pending while in flight, which keeps their message's later
-	 * events from being picked.
-	 */
-	private async processDueEvents(): Promise<void> {
-		const inFlight = new Map<number, Promise<void>>();
-		for (;;) {
-			const now = Date.now();
-			let stepApplied = false;
-			const heads = this.store.dueHeads(
-				now,
-				MAX_CONCURRENT_REQUESTS + inFlight.size,
-			);
-			for (const { id, event } of heads) {
-				if (inFlight.has(id)) continue;
-				if (event.kind === "step") {
-					this.store.removeEvent(id);
-					this.applyStep(event.messageSid, event.step);
-					stepApplied = true;
-				} else if (inFlight.size < MAX_CONCURRENT_REQUESTS) {
-					const done = this.runRequest(id, event).finally(() =>
-						inFlight.delete(id),
-					);
-					inFlight.set(id, done);
-				}
-			}
-			// The next event of a message whose step was applied may be due now.
-			if (stepApplied) continue;
-			if (inFlight.size === 0) break;
-			await this.nextChange(inFlight.values(), this.store.nextDueAfter(now));
-		}
+		await this.events.run();
 		await this.armAlarm();
 	}
 
-	/** Resolves when a request finishes, when `dueAt` arrives, or on `wake`. */
-	private nextChange(
-		requests: Iterable<Promise<void>>,
-		dueAt: number | null,
-	): Promise<void> {
-		return new Promise((resolve) => {
-			let timer: ReturnType<typeof setTimeout> | undefined;
-			let settled = false;
-			const done = () => {
-				if (settled) return;
-				settled = true;
-				clearTimeout(timer);
-				if (this.wake === done) this.wake = null;
-				resolve();
-			};
-			if (dueAt !== null) {
-				timer = setTimeout(done, Math.max(0, dueAt - Date.now()));
-			}
-			this.wake = done;
-			for (const request of requests) request.then(done);
-		});
-	}
-
-	/** Never rejects: a failed event is dropped, so it cannot block its message for good. */
-	private async runRequest(
-		id: number,
-		event: ScheduledCallback | ScheduledMediaCheck,
-	): Promise<void> {
+	/** Catches every error and drops the failed event, so that it cannot block its message. */
+	private async runRequest(id: number, event: ScheduledEvent): Promise<void> {
 		try {
 			if (event.kind === "callback") await this.sendCallback(id, event);
-			else await this.fetchMedia(id, event);
+			else if (event.kind === "media") await this.fetchMedia(id, event);
+			else if (this.store.removeEvent(id)) {
+				this.applyStep(event.messageSid, event.step);
+			}
 		} catch (error) {
 			this.store.removeEvent(id);
 			log.error("simulator.event_failed", {
@@ -285,7 +228,7 @@ export class SimulatorState implements DurableObject {
 			now,
 		});
 		this.store.insertMessage(resource, now, request);
-		// An MMS first has its media fetched; its steps are scheduled after.
+		// An MMS first has its media fetched, and its steps are scheduled after that.
 		this.store.schedule(
 			request.mediaUrls.length > 0
 				? [
@@ -304,7 +247,7 @@ export class SimulatorState implements DurableObject {
 						delayMs: callbackDelayMs(this.env),
 					}),
 		);
-		this.wake?.();
+		this.events.wake();
 		await this.armAlarm();
 
 		log.info("simulator.message_created", {
@@ -334,7 +277,6 @@ export class SimulatorState implements DurableObject {
 		id: number,
 		callback: ScheduledCallback,
 	): Promise<void> {
-		const probeStart = Date.now();
 		const result = await postSignedForm(
 			callback.url,
 			new URLSearchParams(callback.params),
@@ -354,7 +296,6 @@ export class SimulatorState implements DurableObject {
 			sentAt: new Date().toISOString(),
 		});
 		const fields = {
-			probeMs: Date.now() - probeStart,
 			sid: callback.messageSid,
 			status: callback.params.MessageStatus,
 			responseStatus: result.status,
@@ -426,10 +367,10 @@ export class SimulatorState implements DurableObject {
 	}
 
 	/**
-	 * Sends a request for a MediaUrl. URLs under SIMULATOR_PUBLIC_URL are
-	 * answered by the simulator's own routes in-process: in tests every fetch
-	 * the simulator makes goes to the service, so these URLs could not be
-	 * reached otherwise, and locally it saves a round trip.
+	 * Sends a request for a MediaUrl. Requests for URLs under
+	 * SIMULATOR_PUBLIC_URL go to the simulator's own routes in-process,
+	 * because in tests every fetch the simulator makes goes to the service.
+	 * Locally it saves a round trip.
 	 */
 	private readonly fetchAsTwilio: Fetcher = async (request) => {
 		const own = new URL(simulatorBaseUrl(this.env)).origin;

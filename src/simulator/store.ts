@@ -29,9 +29,9 @@ export interface CallbackAttempt {
 }
 
 /**
- * A Media resource of a message. The simulator holds the bytes of inbound
+ * A Media resource of a message. The simulator stores the bytes of inbound
  * items given as base64 (`sourceUrl` null, `size` set). For other items it
- * knows only the URL the bytes came from.
+ * stores only the URL the bytes came from.
  */
 export interface MediaItem {
 	sid: string;
@@ -43,7 +43,7 @@ export interface MediaItem {
 	createdAt: string;
 }
 
-/** A media item to store: `base64` holds its bytes, or is null when only `sourceUrl` is known. */
+/** A media item to store. `base64` contains its bytes, or is null when only `sourceUrl` is known. */
 export interface NewMediaItem {
 	sid: string;
 	contentType: string;
@@ -55,9 +55,9 @@ export interface NewMediaItem {
 // split into rows of at most 1 MiB.
 const MEDIA_CHUNK_BYTES = 1024 * 1024;
 
-// `sent_day` (UTC, YYYY-MM-DD) serves the DateSent filters. `events` holds
-// pending status steps, callbacks and media fetches; `message_sid` lets the
-// alarm take each message's events in order. `not_ready_left` counts the
+// `sent_day` (UTC, YYYY-MM-DD) serves the DateSent filters. `events`
+// contains pending status steps, callbacks and media fetches, and
+// `message_sid` lets the alarm take each message's events in order. `not_ready_left` counts the
 // authenticated media fetches still to be answered with 404.
 //
 // `schedule` and `media` are tables of earlier versions of this schema,
@@ -323,7 +323,7 @@ export class SimulatorStore {
 			.map(mediaItemOf);
 	}
 
-	/** Uses up one of the item's 404 answers. Returns false when none is left. */
+	/** Uses up one of the item's not-ready 404 responses. Returns false when none is left. */
 	takeNotReady(sid: string): boolean {
 		return (
 			this.sql
@@ -336,7 +336,7 @@ export class SimulatorStore {
 		);
 	}
 
-	/** Returns the stored bytes of an item, or null when the simulator holds none. */
+	/** Returns the stored bytes of an item, or null when the simulator stores none. */
 	mediaBytes(sid: string): Uint8Array | null {
 		const item = this.mediaItem(sid);
 		if (item?.size === null || item?.size === undefined) return null;
