@@ -47,6 +47,8 @@ export default defineConfig(async () => {
 						// 1 message a second would make them slow. Pacing tests use
 						// other senders.
 						SENDER_RATES: JSON.stringify({ "+15005550006": 10_000 }),
+						// A short pause after a simulated 429, so fault tests settle fast.
+						SENDER_THROTTLE_PAUSE_MS: "50",
 					},
 					workers: [
 						{

@@ -12,6 +12,7 @@ import {
 	MICRO_TOKENS_PER_TOKEN,
 	refill,
 	returnTokens,
+	switchesRule,
 	takeTokens,
 	viewBucket,
 } from "../src/ratelimit/token-bucket";
@@ -110,7 +111,7 @@ describe("token bucket", () => {
 		const rule = { capacity: 5, refillPerSecond: 1 };
 		const state = { microTokens: 1_500_000, updatedAt: T0 };
 		const back = refill(state, rule, T0 - 10_000);
-		expect(back).toEqual(state);
+		expect(back).toEqual({ ...state, rule });
 	});
 
 	it("returns tokens up to the capacity", () => {
@@ -118,6 +119,149 @@ describe("token bucket", () => {
 		const state = { microTokens: 1_000_000, updatedAt: T0 };
 		expect(returnTokens(state, rule, T0, 1).microTokens).toBe(2_000_000);
 		expect(returnTokens(state, rule, T0, 5).microTokens).toBe(2_000_000);
+	});
+});
+
+describe("token bucket with a changed rule", () => {
+	const SECOND = 1000;
+
+	/** Returns the state after spending the whole capacity of `rule` at T0. */
+	function emptied(rule: { capacity: number; refillPerSecond: number }) {
+		const { result, state } = takeTokens(undefined, rule, T0, rule.capacity);
+		expect(result.allowed).toBe(true);
+		return state;
+	}
+
+	it("keeps tokens when refill stops", () => {
+		const before = { capacity: 5, refillPerSecond: 1 };
+		const stopped = { capacity: 5, refillPerSecond: 0 };
+		const spent = emptied(before);
+		// Earned lazily: nothing is stored between the spend and this read.
+		expect(viewBucket(refill(spent, before, T0 + 8 * SECOND), before)).toEqual({
+			limit: 5,
+			remaining: 5,
+			resetMs: 0,
+		});
+
+		expect(switchesRule(spent, stopped)).toBe(true);
+		const switched = refill(spent, stopped, T0 + 8 * SECOND);
+		expect(switched).toEqual({
+			microTokens: 5 * MICRO_TOKENS_PER_TOKEN,
+			updatedAt: T0 + 8 * SECOND,
+			rule: stopped,
+		});
+		expect(viewBucket(switched, stopped).remaining).toBe(5);
+
+		const sent = takeTokens(switched, stopped, T0 + 9 * SECOND, 1);
+		expect(sent.result.allowed).toBe(true);
+		expect(sent.result.remaining).toBe(4);
+		expect(switchesRule(sent.state, stopped)).toBe(false);
+	});
+
+	it("earns nothing before refill starts", () => {
+		const stopped = { capacity: 5, refillPerSecond: 0 };
+		const started = { capacity: 5, refillPerSecond: 1 };
+		const spent = emptied(stopped);
+
+		const switched = refill(spent, started, T0 + 8 * SECOND);
+		expect(switched.microTokens).toBe(0);
+		expect(switched.updatedAt).toBe(T0 + 8 * SECOND);
+		expect(viewBucket(switched, started)).toEqual({
+			limit: 5,
+			remaining: 0,
+			resetMs: SECOND,
+		});
+
+		const early = takeTokens(switched, started, T0 + 9 * SECOND - 1, 1);
+		expect(early.result.allowed).toBe(false);
+		expect(early.result.retryAfterMs).toBe(1);
+		expect(
+			takeTokens(switched, started, T0 + 9 * SECOND, 1).result.allowed,
+		).toBe(true);
+	});
+
+	it("switches the rule in a take", () => {
+		const before = { capacity: 5, refillPerSecond: 1 };
+		const stopped = { capacity: 5, refillPerSecond: 0 };
+		const spent = emptied(before);
+		const accepted = takeTokens(spent, stopped, T0 + 8 * SECOND, 1);
+		expect(accepted.result.allowed).toBe(true);
+		expect(accepted.result.remaining).toBe(4);
+		expect(accepted.state.rule).toEqual(stopped);
+
+		// A rejected take still switches, so its state must be stored.
+		const started = { capacity: 5, refillPerSecond: 1 };
+		const rejected = takeTokens(emptied(stopped), started, T0 + 8 * SECOND, 1);
+		expect(rejected.result.allowed).toBe(false);
+		expect(rejected.result.retryAfterMs).toBe(SECOND);
+		expect(rejected.state).toEqual({
+			microTokens: 0,
+			updatedAt: T0 + 8 * SECOND,
+			rule: started,
+		});
+	});
+
+	it("refills each period at its rule", () => {
+		const slow = { capacity: 10, refillPerSecond: 0.5 };
+		const fast = { capacity: 10, refillPerSecond: 2 };
+		let state = emptied(slow);
+		state = refill(state, fast, T0 + 4 * SECOND); // 2 tokens at 0.5 a second
+		state = refill(state, slow, T0 + 6 * SECOND); // 4 more at 2 a second
+		state = refill(state, slow, T0 + 8 * SECOND); // 1 more at 0.5 a second
+		expect(state.microTokens).toBe(7 * MICRO_TOKENS_PER_TOKEN);
+	});
+
+	it("clamps tokens to lowered capacity", () => {
+		const before = { capacity: 10, refillPerSecond: 1 };
+		const lowered = { capacity: 3, refillPerSecond: 1 };
+		const spent = takeTokens(undefined, before, T0, 8).state;
+		// 2 tokens left plus 4 earned is 6, above the new capacity.
+		const switched = refill(spent, lowered, T0 + 4 * SECOND);
+		expect(switched.microTokens).toBe(3 * MICRO_TOKENS_PER_TOKEN);
+		expect(viewBucket(switched, lowered)).toEqual({
+			limit: 3,
+			remaining: 3,
+			resetMs: 0,
+		});
+	});
+
+	it("keeps tokens when capacity rises", () => {
+		const before = { capacity: 3, refillPerSecond: 1 };
+		const raised = { capacity: 10, refillPerSecond: 1 };
+		const spent = takeTokens(undefined, before, T0, 2).state;
+		// 1 token left plus 5 seconds of refill stops at the old capacity 3.
+		const switched = refill(spent, raised, T0 + 5 * SECOND);
+		expect(switched.microTokens).toBe(3 * MICRO_TOKENS_PER_TOKEN);
+		expect(viewBucket(switched, raised).remaining).toBe(3);
+		expect(refill(switched, raised, T0 + 7 * SECOND).microTokens).toBe(
+			5 * MICRO_TOKENS_PER_TOKEN,
+		);
+	});
+
+	it("compares rules by integer rate", () => {
+		const state = emptied({ capacity: 100, refillPerSecond: 0.007 });
+		expect(
+			switchesRule(state, { capacity: 100, refillPerSecond: 7 / 1000 }),
+		).toBe(false);
+		expect(switchesRule(state, { capacity: 99, refillPerSecond: 0.007 })).toBe(
+			true,
+		);
+		expect(switchesRule(undefined, { capacity: 1, refillPerSecond: 0 })).toBe(
+			false,
+		);
+	});
+
+	it("records the rule in legacy state", () => {
+		const rule = { capacity: 5, refillPerSecond: 1 };
+		const unrecorded = { microTokens: 0, updatedAt: T0 };
+		expect(switchesRule(unrecorded, rule)).toBe(true);
+		const state = refill(unrecorded, rule, T0 + 2 * SECOND);
+		expect(state).toEqual({
+			microTokens: 2 * MICRO_TOKENS_PER_TOKEN,
+			updatedAt: T0 + 2 * SECOND,
+			rule,
+		});
+		expect(switchesRule(state, rule)).toBe(false);
 	});
 });
 

@@ -7,7 +7,7 @@ import {
 	reserveSendSlot,
 	senderKind,
 	senderRate,
-	THROTTLE_PAUSE_MS,
+	throttlePauseMs,
 } from "../src/ratelimit/pacing";
 import { nextFreeAt, type PacerState } from "../src/ratelimit/send-slots";
 
@@ -91,12 +91,25 @@ describe("sender pacer", () => {
 		expect(booked).toBeLessThanOrEqual(skipped);
 	});
 
+	it("pauses a second by default after a 429", () => {
+		expect(throttlePauseMs({ ...env, SENDER_THROTTLE_PAUSE_MS: "" })).toBe(
+			1000,
+		);
+		expect(throttlePauseMs({ ...env, SENDER_THROTTLE_PAUSE_MS: "-5" })).toBe(
+			1000,
+		);
+		expect(throttlePauseMs({ ...env, SENDER_THROTTLE_PAUSE_MS: "250" })).toBe(
+			250,
+		);
+	});
+
 	it("pauses a sender that twilio throttled", async () => {
 		const sender = "+14155550107";
 		await reportSenderThrottled(env, sender);
 		const wait = await reserveSendSlot(env, sender, 1);
-		expect(wait).toBeGreaterThan(THROTTLE_PAUSE_MS - RPC_TOLERANCE_MS);
-		expect(wait).toBeLessThanOrEqual(THROTTLE_PAUSE_MS);
+		const pause = throttlePauseMs(env);
+		expect(wait).toBeGreaterThan(pause - RPC_TOLERANCE_MS);
+		expect(wait).toBeLessThanOrEqual(pause);
 	});
 });
 

@@ -1,8 +1,19 @@
-import { runInDurableObject } from "cloudflare:test";
+import {
+	createExecutionContext,
+	runInDurableObject,
+	waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { app } from "../src/app";
-import { globalLimit, takeGlobalSend } from "../src/ratelimit/global-limit";
+import worker from "../src/index";
+import {
+	DEFAULT_GLOBAL_SHARDS,
+	globalLimit,
+	takeGlobalSend,
+} from "../src/ratelimit/global-limit";
+import type { BucketState } from "../src/ratelimit/token-bucket";
+import { BUCKET_STATE_KEY } from "../src/ratelimit/token-bucket-limiter";
 import { sendCost, userBucket } from "../src/ratelimit/user-limit";
 import { ADMIN_TOKEN, BASE, createUser, request } from "./helpers";
 
@@ -59,6 +70,32 @@ function sendWithVars(
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Moves the stored refill time of the user's bucket `ms` back, which has
+ * the effect of waiting `ms` without sleeping. Returns the state it found.
+ */
+async function ageBucket(userId: string, ms: number): Promise<BucketState> {
+	return runInDurableObject(userBucket(env, userId), (_, state) => {
+		const stored = state.storage.kv.get<BucketState>(BUCKET_STATE_KEY);
+		if (!stored) throw new Error("the bucket has no stored state");
+		state.storage.kv.put(BUCKET_STATE_KEY, {
+			...stored,
+			updatedAt: stored.updatedAt - ms,
+		});
+		return stored;
+	});
+}
+
+function patchRateLimit(
+	userId: string,
+	rateLimit: { capacity: number; refillPerSecond: number },
+) {
+	return request("PATCH", `/v1/users/${userId}`, {
+		token: ADMIN_TOKEN,
+		json: { rateLimit },
+	});
+}
 
 describe("per-user token bucket", () => {
 	it("admits exactly the capacity of 200 concurrent sends", async () => {
@@ -148,6 +185,63 @@ describe("per-user token bucket", () => {
 		const after = await send(user.apiKey);
 		expect(after.headers.get("RateLimit-Limit")).toBe("3");
 		expect(after.headers.get("RateLimit-Remaining")).toBe("2");
+	});
+
+	it("keeps tokens when a patch stops refill", async () => {
+		const user = await createUser("refill stopped", {
+			capacity: 5,
+			refillPerSecond: 1,
+		});
+		for (const _ of [1, 2, 3, 4, 5]) {
+			expect((await send(user.apiKey)).status).toBe(202);
+		}
+		await ageBucket(user.id, 8000);
+		expect((await readState(user.apiKey)).remaining).toBe(5);
+
+		const patch = await patchRateLimit(user.id, {
+			capacity: 5,
+			refillPerSecond: 0,
+		});
+		expect(patch.status).toBe(200);
+		expect(await readState(user.apiKey)).toMatchObject({
+			refillPerSecond: 0,
+			remaining: 5,
+			resetSeconds: 0,
+		});
+
+		const statuses: number[] = [];
+		let last = new Response();
+		for (const _ of [1, 2, 3, 4, 5, 6]) {
+			last = await send(user.apiKey);
+			statuses.push(last.status);
+		}
+		expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
+		expect(last.headers.get("Retry-After")).toBe("86400");
+	});
+
+	it("adds no past tokens when refill starts", async () => {
+		const user = await createUser("refill started", {
+			capacity: 5,
+			refillPerSecond: 0,
+		});
+		for (const _ of [1, 2, 3, 4, 5]) await send(user.apiKey);
+		await ageBucket(user.id, 8000);
+
+		const rule = { capacity: 5, refillPerSecond: 1 };
+		expect((await patchRateLimit(user.id, rule)).status).toBe(200);
+		// The read switches the bucket to the new rule and stores the switch,
+		// so the time after it refills at the new rate.
+		expect(await readState(user.apiKey)).toMatchObject({
+			remaining: 0,
+			resetSeconds: 1,
+		});
+		const switched = await ageBucket(user.id, 2000);
+		expect(switched.rule).toEqual(rule);
+		expect(switched.microTokens).toBeLessThan(1_000_000);
+
+		const res = await send(user.apiKey);
+		expect(res.status).toBe(202);
+		expect(res.headers.get("RateLimit-Remaining")).toBe("1");
 	});
 });
 
@@ -281,6 +375,16 @@ describe("segment cost", () => {
 });
 
 describe("global limit", () => {
+	// These tests drain shards under their own rules. A shard keeps its tokens
+	// when the rule changes, so later tests would find them still empty under
+	// the default rule.
+	afterEach(async () => {
+		for (let shard = 0; shard < DEFAULT_GLOBAL_SHARDS; shard++) {
+			const stub = env.RATE_LIMITER.getByName(`global:${shard}`);
+			await runInDurableObject(stub, (_, state) => state.storage.deleteAll());
+		}
+	});
+
 	it("splits the rate over the shards", () => {
 		const limit = globalLimit({
 			...env,
@@ -317,19 +421,71 @@ describe("global limit", () => {
 			capacity: 10,
 			refillPerSecond: 0,
 		});
+		// Three quick sends against one global token a second: at least one
+		// is rejected, whichever second boundary the sends straddle.
 		const statuses: number[] = [];
-		let last = new Response();
+		let rejected: Response | undefined;
 		for (const _ of [1, 2, 3]) {
-			last = await sendWithVars(vars, user.apiKey);
-			statuses.push(last.status);
+			const res = await sendWithVars(vars, user.apiKey);
+			statuses.push(res.status);
+			if (res.status === 429 && !rejected) rejected = res;
 		}
-		expect(statuses.filter((status) => status === 429)).not.toHaveLength(0);
-		expect(last.status).toBe(429);
-		expect(((await last.json()) as ErrorBody).error.message).toContain(
+		if (!rejected) throw new Error(`no send was rejected: ${statuses}`);
+		expect(((await rejected.json()) as ErrorBody).error.message).toContain(
 			"global limit of 1 sends per second",
 		);
-		expect(last.headers.get("Retry-After")).toBe("1");
+		expect(rejected.headers.get("Retry-After")).toBe("1");
 		const accepted = statuses.filter((status) => status === 202).length;
 		expect((await readState(user.apiKey)).remaining).toBe(10 - accepted);
+	});
+});
+
+describe("RATE_LIMITS_ENABLED", () => {
+	/** Sends through the Worker's fetch handler with the send limits off. */
+	async function sendUnlimited(apiKey: string): Promise<Response> {
+		const ctx = createExecutionContext();
+		const res = await worker.fetch(
+			new Request(`${BASE}/v1/messages`, {
+				method: "POST",
+				headers: {
+					Authorization: `Bearer ${apiKey}`,
+					"Content-Type": "application/json",
+				},
+				body: JSON.stringify(SMS),
+			}),
+			{
+				...env,
+				RATE_LIMITS_ENABLED: "false",
+				// Would reject the second send if the global limit were checked.
+				GLOBAL_RATE_LIMIT_PER_SECOND: "1",
+				GLOBAL_RATE_LIMIT_SHARDS: "1",
+			},
+			ctx,
+		);
+		await waitOnExecutionContext(ctx);
+		return res;
+	}
+
+	it('"false" skips the user and global limits and charges nothing', async () => {
+		const user = await createUser("unlimited", {
+			capacity: 1,
+			refillPerSecond: 0,
+		});
+		const responses = [];
+		for (const _ of [1, 2, 3]) responses.push(await sendUnlimited(user.apiKey));
+		expect(responses.map((res) => res.status)).toEqual([202, 202, 202]);
+		expect(responses[0]?.headers.get("RateLimit-Limit")).toBeNull();
+		expect(await countUserMessages(user.id)).toBe(3);
+		expect((await readState(user.apiKey)).remaining).toBe(1);
+	});
+
+	it("keeps the limits with its default value", async () => {
+		expect(env.RATE_LIMITS_ENABLED).toBe("true");
+		const user = await createUser("limited by default", {
+			capacity: 1,
+			refillPerSecond: 0,
+		});
+		expect((await send(user.apiKey)).status).toBe(202);
+		expect((await send(user.apiKey)).status).toBe(429);
 	});
 });

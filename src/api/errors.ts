@@ -90,14 +90,26 @@ export function validationError(
 	issues: z.core.$ZodIssue[],
 	target: string,
 ): ApiError {
-	const details = issues.map((issue) => ({
-		field: issue.path.length > 0 ? issue.path.join(".") : target,
-		message: issue.message,
-	}));
+	const details = issues.flatMap((issue) => issueDetails(issue, target));
 	const summary = details.map((d) => `${d.field}: ${d.message}`).join("; ");
 	return new ApiError(400, "invalid_request", `Invalid ${target}: ${summary}`, {
 		details,
 	});
+}
+
+function issueDetails(issue: z.core.$ZodIssue, target: string): ErrorDetail[] {
+	const path = issue.path.map(String);
+	if (issue.code === "unrecognized_keys") {
+		return issue.keys.map((key) => ({
+			field: [...path, key].join("."),
+			message: "unknown field; check its spelling and case against the API docs",
+		}));
+	}
+	const field = path.length > 0 ? path.join(".") : target;
+	if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) {
+		return [{ field, message: "is required" }];
+	}
+	return [{ field, message: issue.message }];
 }
 
 /** The validation hook shared by every OpenAPI route. */

@@ -3,6 +3,7 @@ import { toE164 } from "../messages/phone";
 
 export const MAX_BODY_LENGTH = 1600;
 export const MAX_MEDIA_PER_MESSAGE = 10;
+export const MAX_MEDIA_URL_LENGTH = 2000;
 
 /** A phone number in international format, normalised to E.164. */
 export const PhoneNumberSchema = z
@@ -29,16 +30,21 @@ export const SendMessageSchema = z
 		}),
 		body: z
 			.string()
-			.max(MAX_BODY_LENGTH, {
-				message: `must be at most ${MAX_BODY_LENGTH} characters; split the text into several messages`,
+			// Twilio counts the 1600 in UTF-16 code units, so an emoji counts 2.
+			.refine((text) => text.length <= MAX_BODY_LENGTH, {
+				message: `must be at most ${MAX_BODY_LENGTH} characters (UTF-16 code units, so an emoji counts as 2); split the text into several messages`,
 			})
 			.optional(),
 		mediaUrls: z
 			.array(
-				z.url({
-					protocol: /^https$/,
-					message: "must be an https URL that Twilio can fetch",
-				}),
+				z
+					.url({
+						protocol: /^https$/,
+						message: "must be an https URL that Twilio can fetch",
+					})
+					.max(MAX_MEDIA_URL_LENGTH, {
+						message: `must be at most ${MAX_MEDIA_URL_LENGTH} characters`,
+					}),
 			)
 			.max(MAX_MEDIA_PER_MESSAGE, {
 				message: `at most ${MAX_MEDIA_PER_MESSAGE} media per message`,

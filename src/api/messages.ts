@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
-import { createMiddleware } from "hono/factory";
 import { openDatabase } from "../db/client";
 import { messageEvents, messages } from "../db/schema";
 import { sha256Hex } from "../lib/ids";
@@ -10,6 +9,7 @@ import { MESSAGE_STATUSES } from "../messages/status";
 import { rateLimitRouter } from "../ratelimit/routes";
 import { chargedSend, userRateLimitHeaders } from "../ratelimit/user-limit";
 import { requireUser } from "./auth";
+import { limitJsonBody, requireJson } from "./body";
 import { createRouter } from "./context";
 import { ApiError } from "./errors";
 import {
@@ -22,17 +22,6 @@ import { errorResponses, IdParamSchema } from "./schemas";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-const requireJson = createMiddleware(async (c, next) => {
-	const type = c.req.header("Content-Type") ?? "";
-	if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-		throw new ApiError(
-			415,
-			"unsupported_media_type",
-			`Content-Type must be application/json, not '${type || "(none)"}'.`,
-		);
-	}
-	await next();
-});
 
 const ListQuerySchema = z.object({
 	status: z.enum(MESSAGE_STATUSES).optional(),
@@ -57,7 +46,12 @@ messagesRouter.openapi(
 		description:
 			"Stores the message and queues it for Twilio. A 202 response means the message is stored and its job is on the queue. Repeating a request with the same `Idempotency-Key` and body returns the first response and sends nothing new. A valid request that stores a new message spends one token of the user's rate limit, or one per segment when the service counts segments; every response carries the RateLimit-* headers.",
 		security: userSecurity,
-		middleware: [requireUser, userRateLimitHeaders, requireJson] as const,
+		middleware: [
+			requireUser,
+			userRateLimitHeaders,
+			requireJson,
+			limitJsonBody,
+		] as const,
 		request: {
 			headers: z.object({
 				"idempotency-key": z

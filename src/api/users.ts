@@ -5,6 +5,7 @@ import { apiKeys, type UserRow, users } from "../db/schema";
 import { newApiKey, newId, sha256Hex } from "../lib/ids";
 import { log } from "../lib/log";
 import { requireAdmin } from "./auth";
+import { limitJsonBody, requireJson } from "./body";
 import { createRouter } from "./context";
 import { ApiError } from "./errors";
 import {
@@ -89,7 +90,7 @@ usersRouter.openapi(
 		tags: ["Admin"],
 		summary: "Create a user and its first API key",
 		security: adminSecurity,
-		middleware: [requireAdmin] as const,
+		middleware: [requireAdmin, requireJson, limitJsonBody] as const,
 		request: {
 			body: {
 				required: true,
@@ -169,7 +170,7 @@ usersRouter.openapi(
 		description:
 			"A `rateLimit` of null returns the user to the configured default. The change applies from the user's next request.",
 		security: adminSecurity,
-		middleware: [requireAdmin] as const,
+		middleware: [requireAdmin, requireJson, limitJsonBody] as const,
 		request: {
 			params: IdParamSchema,
 			body: {

@@ -126,8 +126,18 @@ export async function reserveSendSlot(
 	);
 }
 
+/** The pause after a 429: SENDER_THROTTLE_PAUSE_MS, or THROTTLE_PAUSE_MS. */
+export function throttlePauseMs(env: Env): number {
+	const text = env.SENDER_THROTTLE_PAUSE_MS?.trim() ?? "";
+	const value = Number(text);
+	if (text === "" || !Number.isFinite(value) || value < 0) {
+		return THROTTLE_PAUSE_MS;
+	}
+	return value;
+}
+
 /**
- * Pauses `sender` for THROTTLE_PAUSE_MS after Twilio rejected a send with 429
+ * Pauses `sender` for throttlePauseMs(env) after Twilio rejected a send with 429
  * (error 20429).
  * Slots booked before the call keep their times.
  */
@@ -135,5 +145,8 @@ export async function reportSenderThrottled(
 	env: Env,
 	sender: string,
 ): Promise<void> {
-	await pacer(env, sender).throttle(THROTTLE_PAUSE_MS, senderRate(env, sender));
+	await pacer(env, sender).throttle(
+		throttlePauseMs(env),
+		senderRate(env, sender),
+	);
 }

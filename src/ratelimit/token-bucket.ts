@@ -20,6 +20,12 @@ export interface BucketState {
 	microTokens: number;
 	/** Epoch milliseconds of the last refill. */
 	updatedAt: number;
+	/**
+	 * The rule the bucket refilled under up to `updatedAt`. State stored before
+	 * the rule was recorded lacks it, and counts as refilled under the rule of
+	 * the call that loads it.
+	 */
+	rule?: BucketRule;
 }
 
 /** The part of a bucket's state that clients see. */
@@ -51,19 +57,32 @@ export function refillMicroPerMs(rule: BucketRule): number {
 	return Math.round(rule.refillPerSecond * 1000);
 }
 
+function sameRule(a: BucketRule, b: BucketRule): boolean {
+	return (
+		a.capacity === b.capacity && refillMicroPerMs(a) === refillMicroPerMs(b)
+	);
+}
+
 /**
- * Returns the bucket at `now`: full when it has no state yet, otherwise
- * refilled for the time since `updatedAt` and capped at the capacity, which
- * also trims a bucket whose capacity was lowered.
+ * Returns true when `state` was refilled under a rule other than `rule`, or
+ * under an unrecorded one. `refill` then switches the bucket to `rule`, and
+ * the caller must store the result even on a read, because the next call
+ * would otherwise refill the time since the switch under the old rule.
  */
-export function refill(
+export function switchesRule(
 	state: BucketState | undefined,
+	rule: BucketRule,
+): boolean {
+	return state !== undefined && !(state.rule && sameRule(state.rule, rule));
+}
+
+/** Refills `state` under `rule` up to `now`, capped at the rule's capacity. */
+function refillUnder(
+	state: BucketState,
 	rule: BucketRule,
 	now: number,
 ): BucketState {
 	const capacity = capacityMicro(rule);
-	if (!state) return { microTokens: capacity, updatedAt: now };
-
 	// A clock that steps back adds nothing and keeps the later timestamp.
 	const updatedAt = Math.max(state.updatedAt, now);
 	const elapsed = updatedAt - state.updatedAt;
@@ -77,6 +96,33 @@ export function refill(
 		return { microTokens: capacity, updatedAt };
 	}
 	return { microTokens: state.microTokens + elapsed * rate, updatedAt };
+}
+
+/**
+ * Returns the bucket at `now` under `rule`: full when it has no state yet,
+ * otherwise refilled for the time since `updatedAt`. That time refills under
+ * the rule stored with the state, so a changed rule applies from this call
+ * on and never to the past. Tokens earned so far are kept, down to the new
+ * capacity when it is lower.
+ */
+export function refill(
+	state: BucketState | undefined,
+	rule: BucketRule,
+	now: number,
+): BucketState {
+	const current = {
+		capacity: rule.capacity,
+		refillPerSecond: rule.refillPerSecond,
+	};
+	if (!state) {
+		return { microTokens: capacityMicro(rule), updatedAt: now, rule: current };
+	}
+	const settled = refillUnder(state, state.rule ?? rule, now);
+	return {
+		microTokens: Math.min(settled.microTokens, capacityMicro(rule)),
+		updatedAt: settled.updatedAt,
+		rule: current,
+	};
 }
 
 function msUntil(
@@ -105,7 +151,8 @@ export function viewBucket(state: BucketState, rule: BucketRule): BucketView {
 
 /**
  * Takes `cost` whole tokens if the bucket contains them at `now`. A rejected
- * take leaves the state as it was, so the caller has nothing to store.
+ * take returns the state refilled to `now`, which the caller needs to store
+ * only when `switchesRule` returns true.
  */
 export function takeTokens(
 	state: BucketState | undefined,
