@@ -130,6 +130,32 @@ describe("dead letters", () => {
 		expect(again.status).toBe(409);
 	});
 
+	it("refuses to replay to an opted-out recipient", async () => {
+		const { user, messageId } = await deadLetteredMessage();
+		await env.DB.prepare(
+			"insert into opt_outs (phone, sender, source, created_at) values ('+14155550177', '+15005550006', 'keyword', ?)",
+		)
+			.bind(Date.now())
+			.run();
+		const list = await request("GET", "/v1/dead-letters", {
+			token: user.apiKey,
+		});
+		const [letter] = ((await list.json()) as { data: DeadLetter[] }).data;
+		const replay = await request(
+			"POST",
+			`/v1/dead-letters/${letter?.id}/replay`,
+			{ token: user.apiKey },
+		);
+		expect(replay.status).toBe(422);
+		const body = (await replay.json()) as { error: { code: string } };
+		expect(body.error.code).toBe("recipient_opted_out");
+		const message = await getMessage(user.apiKey, messageId);
+		expect(message.status).toBe("failed");
+		await env.DB.prepare(
+			"delete from opt_outs where phone = '+14155550177'",
+		).run();
+	});
+
 	it("hides another user's dead letter", async () => {
 		const { user } = await deadLetteredMessage();
 		const other = await createUser("other");

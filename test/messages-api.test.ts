@@ -106,6 +106,7 @@ describe("POST /v1/messages validation", () => {
 		});
 		expect(res.status).toBe(400);
 		const body = (await res.json()) as ErrorBody;
+		expect(body.error.details?.map((d) => d.field)).toContain("Body");
 		expect(body.error.message).toContain("Body");
 	});
 
@@ -178,6 +179,44 @@ describe("authentication", () => {
 			json: { name: "x" },
 		});
 		expect(res.status).toBe(403);
+	});
+
+	it("rejects the admin token on client routes with 403", async () => {
+		const res = await request("GET", "/v1/messages", {
+			token: "test-admin-token",
+		});
+		expect(res.status).toBe(403);
+		expect(((await res.json()) as ErrorBody).error.code).toBe("forbidden");
+	});
+
+	it("rejects a user patch that is not json with 415", async () => {
+		const user = await createUser("patch");
+		const res = await request("PATCH", `/v1/users/${user.id}`, {
+			token: "test-admin-token",
+			headers: { "Content-Type": "text/plain" },
+		});
+		expect(res.status).toBe(415);
+	});
+
+	it("rejects a json body over 64 KiB with 413", async () => {
+		const res = await request("POST", "/v1/messages", {
+			token: apiKey,
+			json: { to: "+14155550100", body: "a".repeat(70_000) },
+		});
+		expect(res.status).toBe(413);
+	});
+
+	it("counts the body limit in utf-16 code units", async () => {
+		const res = await request("POST", "/v1/messages", {
+			token: apiKey,
+			json: { to: "+14155550100", body: "😀".repeat(801) },
+		});
+		expect(res.status).toBe(400);
+		const ok = await request("POST", "/v1/messages", {
+			token: apiKey,
+			json: { to: "+14155550100", body: "😀".repeat(800) },
+		});
+		expect(ok.status).toBe(202);
 	});
 
 	it("hides another user's message behind a 404", async () => {

@@ -214,6 +214,56 @@ describe("POST /twilio/incoming", () => {
 		expect(page.data.map((m) => m.body)).toContain("Hello there");
 	});
 
+	it("routes a reply to the user in the conversation only", async () => {
+		const sender = await createUser("conversation owner");
+		const bystander = await createUser("bystander");
+		const sent = await request("POST", "/v1/messages", {
+			token: sender.apiKey,
+			json: { to: "+14155550160", from: "+15005550020", body: "hello?" },
+		});
+		expect(sent.status).toBe(202);
+		const reply = {
+			...inboundFields(`SM${"5".repeat(32)}`, "a reply"),
+			From: "+14155550160",
+			To: "+15005550020",
+		};
+		expect((await postWebhook("/twilio/incoming", reply)).status).toBe(200);
+		const row = await env.DB.prepare(
+			"select id, user_id from messages where twilio_sid = ?",
+		)
+			.bind(reply.MessageSid)
+			.first<{ id: string; user_id: string }>();
+		expect(row?.user_id).toBe(sender.id);
+		const mine = await request("GET", `/v1/messages/${row?.id}`, {
+			token: sender.apiKey,
+		});
+		expect(mine.status).toBe(200);
+		const theirs = await request("GET", `/v1/messages/${row?.id}`, {
+			token: bystander.apiKey,
+		});
+		expect(theirs.status).toBe(404);
+	});
+
+	it("gives a stranger's message to the number's last sender", async () => {
+		const sender = await createUser("number user");
+		await request("POST", "/v1/messages", {
+			token: sender.apiKey,
+			json: { to: "+14155550161", from: "+15005550021", body: "hi" },
+		});
+		const stranger = {
+			...inboundFields(`SM${"6".repeat(32)}`, "who is this?"),
+			From: "+14155550162",
+			To: "+15005550021",
+		};
+		expect((await postWebhook("/twilio/incoming", stranger)).status).toBe(200);
+		const row = await env.DB.prepare(
+			"select user_id from messages where twilio_sid = ?",
+		)
+			.bind(stranger.MessageSid)
+			.first<{ user_id: string }>();
+		expect(row?.user_id).toBe(sender.id);
+	});
+
 	it("rejects an unsigned inbound message and stores nothing", async () => {
 		const before = await tableCounts();
 		const res = await postWebhook(

@@ -67,6 +67,17 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
 	if (!user) {
 		const limitHeaders = await countClientRequest(c.env, c.req.raw, "api");
 		if (!key) throw missingKeyError(limitHeaders);
+		if (
+			c.env.ADMIN_TOKEN &&
+			(await timingSafeEqualText(key, c.env.ADMIN_TOKEN))
+		) {
+			throw new ApiError(
+				403,
+				"forbidden",
+				"The admin token cannot call client routes. Create a user with POST /v1/users and use its API key.",
+				{ headers: limitHeaders },
+			);
+		}
 		throw new ApiError(
 			401,
 			"invalid_api_key",

@@ -102,11 +102,15 @@ function issueDetails(issue: z.core.$ZodIssue, target: string): ErrorDetail[] {
 	if (issue.code === "unrecognized_keys") {
 		return issue.keys.map((key) => ({
 			field: [...path, key].join("."),
-			message: "unknown field; check its spelling and case against the API docs",
+			message:
+				"unknown field; check its spelling and case against the API docs",
 		}));
 	}
 	const field = path.length > 0 ? path.join(".") : target;
-	if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) {
+	if (
+		issue.code === "invalid_type" &&
+		/received undefined/.test(issue.message)
+	) {
 		return [{ field, message: "is required" }];
 	}
 	return [{ field, message: issue.message }];

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { openDatabase } from "../db/client";
 import { messageEvents, messages } from "../db/schema";
 import { sha256Hex } from "../lib/ids";
@@ -21,7 +21,6 @@ import { decodeCursor, encodeCursor } from "./pagination";
 import { errorResponses, IdParamSchema } from "./schemas";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
 
 const ListQuerySchema = z.object({
 	status: z.enum(MESSAGE_STATUSES).optional(),
@@ -205,13 +204,7 @@ messagesRouter.openapi(
 	},
 );
 
-/**
- * A user sees its own messages, and inbound messages that matched no
- * user's conversation (the shared inbox of the deployment's numbers).
- */
-function visibleTo(userId: string): SQL | undefined {
-	return or(
-		eq(messages.userId, userId),
-		and(isNull(messages.userId), eq(messages.direction, "inbound")),
-	);
+/** Restricts a query to the messages `userId` owns. */
+function visibleTo(userId: string): SQL {
+	return eq(messages.userId, userId);
 }

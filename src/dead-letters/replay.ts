@@ -2,6 +2,7 @@ import { ApiError } from "../api/errors";
 import type { Database } from "../db/client";
 import type { DeadLetterRow } from "../db/schema";
 import { log } from "../lib/log";
+import { isOptedOut, optOutSender } from "../opt-outs/store";
 import type { SendJob } from "../queue/jobs";
 
 /**
@@ -15,6 +16,7 @@ export async function replayDeadLetter(
 	db: Database,
 	deadLetter: DeadLetterRow,
 ): Promise<DeadLetterRow> {
+	await rejectOptedOutRecipient(db, deadLetter);
 	const now = Date.now();
 	// Each statement runs only when the one before it changed a row.
 	const [marked] = await db.$client.batch([
@@ -67,4 +69,19 @@ export async function replayDeadLetter(
 		deadLetterId: deadLetter.id,
 	});
 	return { ...deadLetter, replayedAt: now };
+}
+
+async function rejectOptedOutRecipient(
+	db: Database,
+	deadLetter: DeadLetterRow,
+): Promise<void> {
+	const message = await db.query.messages.findFirst({
+		where: (table, { eq }) => eq(table.id, deadLetter.messageId),
+	});
+	if (!message || !(await isOptedOut(db, message.to, message))) return;
+	throw new ApiError(
+		422,
+		"recipient_opted_out",
+		`${message.to} opted out of messages from ${optOutSender(message)}, so this dead letter cannot be replayed until they opt back in (for example by replying START).`,
+	);
 }

@@ -153,7 +153,7 @@ async function rejectOptedOut(env: Env, row: MessageRow): Promise<void> {
 	throw new ApiError(
 		422,
 		"recipient_opted_out",
-		`${row.to} replied STOP to ${optOutSender(row)} and receives no more messages from it until they reply START.`,
+		`${row.to} opted out of messages from ${optOutSender(row)} (a STOP reply, or Twilio's error 21610). Nothing was sent; they can opt back in by replying START.`,
 	);
 }
 

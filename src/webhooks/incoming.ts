@@ -1,6 +1,6 @@
-import { and, desc, eq } from "drizzle-orm";
-import { openDatabase } from "../db/client";
-import { messageEvents, messages } from "../db/schema";
+import { and, asc, desc, eq } from "drizzle-orm";
+import { type Database, openDatabase } from "../db/client";
+import { messageEvents, messages, users } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { parseStoredMedia, type StoredMedia } from "../messages/media";
@@ -38,27 +38,15 @@ export function parseInboundMessage(
 }
 
 /**
- * Stores an inbound message once per MessageSid. It belongs to the user who
- * last sent to its sender from the number it arrived at; with no such
- * conversation it has no owner and every user sees it.
+ * Stores an inbound message once per MessageSid, owned by the user that
+ * `inboundOwner` picks.
  */
 export async function storeInboundMessage(
 	env: Env,
 	inbound: InboundMessage,
 ): Promise<{ messageId: string; stored: boolean }> {
 	const db = openDatabase(env.DB);
-	const [conversation] = await db
-		.select({ userId: messages.userId })
-		.from(messages)
-		.where(
-			and(
-				eq(messages.direction, "outbound"),
-				eq(messages.to, inbound.from),
-				eq(messages.from, inbound.to),
-			),
-		)
-		.orderBy(desc(messages.createdAt))
-		.limit(1);
+	const ownerId = await inboundOwner(db, inbound);
 
 	const now = Date.now();
 	const { encoding, segments } = countSegments(inbound.body);
@@ -67,7 +55,7 @@ export async function storeInboundMessage(
 		.insert(messages)
 		.values({
 			id,
-			userId: conversation?.userId ?? null,
+			userId: ownerId,
 			direction: "inbound",
 			to: inbound.to,
 			from: inbound.from,
@@ -117,7 +105,7 @@ export async function storeInboundMessage(
 	log.info("inbound_received", {
 		messageId: id,
 		twilioSid: inbound.messageSid,
-		userId: conversation?.userId ?? null,
+		userId: ownerId,
 		media: inbound.media.length,
 	});
 	await applyKeyword(env, inbound);
@@ -130,6 +118,50 @@ export async function storeInboundMessage(
 		})),
 	);
 	return { messageId: id, stored: true };
+}
+
+/**
+ * Picks the user an inbound message belongs to, the first match of:
+ * 1. the user who last sent to its sender from the number it arrived at;
+ * 2. the user who last sent anything from that number;
+ * 3. the deployment's first user (its operator).
+ * Users see only their own messages, so a reply never reaches another
+ * tenant that shares the number unless it matches no conversation at all.
+ */
+async function inboundOwner(
+	db: Database,
+	inbound: InboundMessage,
+): Promise<string | null> {
+	const [conversation] = await db
+		.select({ userId: messages.userId })
+		.from(messages)
+		.where(
+			and(
+				eq(messages.direction, "outbound"),
+				eq(messages.to, inbound.from),
+				eq(messages.from, inbound.to),
+			),
+		)
+		.orderBy(desc(messages.createdAt))
+		.limit(1);
+	if (conversation?.userId) return conversation.userId;
+
+	const [numberUser] = await db
+		.select({ userId: messages.userId })
+		.from(messages)
+		.where(
+			and(eq(messages.direction, "outbound"), eq(messages.from, inbound.to)),
+		)
+		.orderBy(desc(messages.createdAt))
+		.limit(1);
+	if (numberUser?.userId) return numberUser.userId;
+
+	const [first] = await db
+		.select({ id: users.id })
+		.from(users)
+		.orderBy(asc(users.createdAt), asc(users.id))
+		.limit(1);
+	return first?.id ?? null;
 }
 
 /**
