@@ -13,6 +13,7 @@ import {
 	readFileSync,
 	writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const PORT = Number(process.env.PORT ?? 8787);
@@ -23,7 +24,15 @@ const SIMULATOR_URL = `http://${HOST}:${SIMULATOR_PORT}`;
 const KEY_FILE = ".wrangler/local-api-key.json";
 const READY_TIMEOUT_MS = 60_000;
 
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// No usage metrics, and no download of the Request.cf object: both would
+// reach out to Cloudflare, and local runs must work offline.
+const env = {
+	...process.env,
+	WRANGLER_SEND_METRICS: "false",
+	CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+// The cron trigger does not fire under `wrangler dev`; this script calls it.
+const CRON_INTERVAL_MS = 60_000;
 const wrangler = "node_modules/.bin/wrangler";
 const children = [];
 
@@ -137,6 +146,30 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
+/** Asks the OS for a free loopback port, for wrangler's inspector. */
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once("error", reject);
+		server.listen(0, HOST, () => {
+			const { port } = server.address();
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** Runs the service's scheduled handler every minute, as the cron would. */
+function startCronTicks() {
+	const timer = setInterval(async () => {
+		try {
+			await fetch(`${SERVICE_URL}/cdn-cgi/handler/scheduled`);
+		} catch {
+			// The service is restarting; the next tick tries again.
+		}
+	}, CRON_INTERVAL_MS);
+	timer.unref();
+}
+
 async function main() {
 	const vars = readDevVars();
 	applyMigrations();
@@ -148,7 +181,7 @@ async function main() {
 		"--ip",
 		HOST,
 		"--inspector-port",
-		"9230",
+		String(await freePort()),
 	];
 	if (simulated) {
 		startWorker("simulator", [
@@ -159,9 +192,11 @@ async function main() {
 			"--ip",
 			HOST,
 			"--inspector-port",
-			"9231",
+			String(await freePort()),
 			"--var",
 			`PUBLIC_BASE_URL:${SERVICE_URL}`,
+			"--var",
+			`SIMULATOR_PUBLIC_URL:${SIMULATOR_URL}`,
 		]);
 		serviceArgs.push(
 			"--var",
@@ -175,6 +210,7 @@ async function main() {
 	await waitForReady(`${SERVICE_URL}/healthz`);
 	if (simulated) await waitForReady(`${SIMULATOR_URL}/simulator/messages`);
 	const apiKey = await readyApiKey(vars.ADMIN_TOKEN);
+	startCronTicks();
 
 	console.log(`
 Service:   ${SERVICE_URL}  (API docs at ${SERVICE_URL}/docs)

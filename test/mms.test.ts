@@ -76,6 +76,11 @@ describe("outbound mms", () => {
 describe("inbound mms", () => {
 	it("copies both images to r2 byte for byte", async () => {
 		const user = await createUser("mms in");
+		// The reply belongs to the user who texted that phone first.
+		await request("POST", "/v1/messages", {
+			token: user.apiKey,
+			json: { to: "+14155550141", body: "send me the pictures" },
+		});
 		const images = [imageBytes(3000, 3), imageBytes(5000, 5)];
 		const res = await fetch(`${SIMULATOR}/simulator/inbound`, {
 			method: "POST",

@@ -3,6 +3,7 @@ import { openDatabase } from "../db/client";
 import { media } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { readLimited } from "../lib/stream";
 import {
 	API_MEDIA_URL_TTL_SECONDS,
 	mediaObjectKey,
@@ -29,34 +30,6 @@ export const MediaSchema = z
 		}),
 	})
 	.openapi("Media");
-
-/** Reads at most `limit` bytes of `body`; returns null when it is longer. */
-async function readLimited(
-	body: ReadableStream<Uint8Array> | null,
-	limit: number,
-): Promise<Uint8Array | null> {
-	if (!body) return new Uint8Array();
-	const reader = body.getReader();
-	const chunks: Uint8Array[] = [];
-	let size = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		size += value.byteLength;
-		if (size > limit) {
-			await reader.cancel();
-			return null;
-		}
-		chunks.push(value);
-	}
-	const bytes = new Uint8Array(size);
-	let offset = 0;
-	for (const chunk of chunks) {
-		bytes.set(chunk, offset);
-		offset += chunk.byteLength;
-	}
-	return bytes;
-}
 
 function tooLarge(type: string, limit: number): ApiError {
 	return new ApiError(

@@ -2,6 +2,7 @@ import { openDatabase } from "../db/client";
 import { media } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { readLimited } from "../lib/stream";
 import { mediaObjectKey } from "../media/signing";
 import { mediaType } from "../media/types";
 import type { StoredMedia } from "../messages/media";
@@ -112,45 +113,69 @@ function twilioAuthorization(env: Env): string {
 }
 
 /**
- * Fetches the media with the account's credentials. Twilio responds with a
- * redirect to a short-lived CDN URL, which is fetched without them.
+ * Fetches the media, with the account's credentials only when the URL is on
+ * the Twilio API's own origin (TWILIO_API_BASE), so a forged MediaUrl never
+ * receives them. Twilio answers with a redirect to a short-lived CDN URL,
+ * which is fetched without credentials.
  */
 async function download(
 	env: Env,
 	job: MediaIngestJob,
-): Promise<{ bytes: ArrayBuffer; contentType: string }> {
+): Promise<{ bytes: Uint8Array; contentType: string }> {
+	const headers: HeadersInit = onTwilioOrigin(env, job.url)
+		? { Authorization: twilioAuthorization(env) }
+		: {};
 	let response = await fetch(job.url, {
-		headers: { Authorization: twilioAuthorization(env) },
+		headers,
 		redirect: "manual",
 		signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
 	});
 	const location = response.headers.get("Location");
 	if (response.status >= 300 && response.status < 400 && location) {
+		await response.body?.cancel();
 		response = await fetch(new URL(location, job.url), {
 			signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
 		});
 	}
 	if (response.status === 404 || response.status === 429) {
+		await response.body?.cancel();
 		throw new IngestError(
 			`Fetching the media from Twilio failed with HTTP ${response.status}`,
 			true,
 		);
 	}
 	if (!response.ok) {
+		await response.body?.cancel();
 		throw new IngestError(
 			`Fetching the media from Twilio failed with HTTP ${response.status}`,
 			response.status >= 500,
 		);
 	}
-	const bytes = await response.arrayBuffer();
-	if (bytes.byteLength > MAX_INBOUND_MEDIA_BYTES) {
-		throw new IngestError(`The media is ${bytes.byteLength} bytes`, false);
+	const declared = Number(response.headers.get("Content-Length") ?? Number.NaN);
+	if (declared > MAX_INBOUND_MEDIA_BYTES) {
+		await response.body?.cancel();
+		throw new IngestError(`The media is ${declared} bytes`, false);
+	}
+	const bytes = await readLimited(response.body, MAX_INBOUND_MEDIA_BYTES);
+	if (bytes === null) {
+		throw new IngestError(
+			`The media is over ${MAX_INBOUND_MEDIA_BYTES} bytes`,
+			false,
+		);
 	}
 	const contentType =
 		mediaType(response.headers.get("Content-Type")) ||
 		mediaType(job.contentType) ||
 		"application/octet-stream";
 	return { bytes, contentType };
+}
+
+function onTwilioOrigin(env: Env, url: string): boolean {
+	try {
+		return new URL(url).origin === new URL(env.TWILIO_API_BASE).origin;
+	} catch {
+		return false;
+	}
 }
 
 /** Points the message's media entry at our copy, in one atomic update. */
@@ -170,6 +195,7 @@ async function linkMedia(
 }
 
 async function deleteTwilioCopy(env: Env, job: MediaIngestJob): Promise<void> {
+	if (!onTwilioOrigin(env, job.url)) return;
 	try {
 		const response = await fetch(`${job.url}.json`, {
 			method: "DELETE",

@@ -89,6 +89,8 @@ export async function startStack(): Promise<Stack> {
 	const env = {
 		...process.env,
 		WRANGLER_SEND_METRICS: "false",
+		// No download of the Request.cf object: the test runs offline.
+		CLOUDFLARE_CF_FETCH_ENABLED: "false",
 		// Keeps these workers out of the registry a developer's `npm start` uses.
 		WRANGLER_REGISTRY_PATH: join(stateDir, "registry"),
 	};
@@ -142,6 +144,8 @@ export async function startStack(): Promise<Stack> {
 		join(stateDir, "simulator"),
 		"--var",
 		`PUBLIC_BASE_URL:${serviceUrl}`,
+		"--var",
+		`SIMULATOR_PUBLIC_URL:${simulatorUrl}`,
 		"--var",
 		`TWILIO_ACCOUNT_SID:${TWILIO_ACCOUNT_SID}`,
 		"--var",
