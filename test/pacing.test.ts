@@ -60,6 +60,10 @@ it("paces each long-code sender at one message a second", async () => {
 	for (const gap of gapsMs(fromSlow)) expect(gap).toBeGreaterThanOrEqual(995);
 	for (const gap of gapsMs(fromOther)) expect(gap).toBeGreaterThanOrEqual(995);
 
+	// And no slower than needed: 19 gaps of about 1.05 s, not 3 s each.
+	const times = fromSlow.map((c) => Date.parse(c.receivedAt));
+	expect(Math.max(...times) - Math.min(...times)).toBeLessThan(19 * 1500);
+
 	// The second sender does not wait behind the first one's queue.
 	const lastOther = Math.max(...fromOther.map((c) => Date.parse(c.receivedAt)));
 	const lastSlow = Math.max(...fromSlow.map((c) => Date.parse(c.receivedAt)));

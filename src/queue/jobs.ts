@@ -3,4 +3,6 @@ export interface SendJob {
 	messageId: string;
 	/** Set when a dead letter is replayed, so logs can tell the attempts apart. */
 	replayOf?: string;
+	/** A send slot of the sender, booked for this message (epoch ms). */
+	slotAt?: number;
 }

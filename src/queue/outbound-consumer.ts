@@ -7,12 +7,13 @@ import { parseStoredMedia, twilioMediaUrls } from "../messages/media";
 import { fromTwilioStatus, isForwardTransition } from "../messages/status";
 import { countMetric } from "../metrics/record";
 import { optOutSender, recordOptOut } from "../opt-outs/store";
-import { reportSenderThrottled, reserveSendSlot } from "../ratelimit/pacing";
+import { reportSenderThrottled } from "../ratelimit/pacing";
 import { TwilioApiError, TwilioClient } from "../twilio/client";
 import { describeTwilioError } from "../twilio/error-codes";
 import { classifyTwilioFailure } from "../twilio/errors";
 import { backoffSeconds, backoffSettings } from "./backoff";
 import type { SendJob } from "./jobs";
+import { paceSend } from "./pacing";
 import { findCreatedMessage } from "./reconcile";
 
 /**
@@ -20,9 +21,6 @@ import { findCreatedMessage } from "./reconcile";
  * belongs to a consumer that died mid-call, and may be taken over.
  */
 export const CLAIM_LEASE_MS = 60_000;
-
-/** Maximum time a consumer sleeps for a sender's send slot, in milliseconds. */
-const MAX_PACING_WAIT_MS = 1000;
 
 interface SendContext {
 	env: Env;
@@ -117,33 +115,31 @@ async function processSendJob(
 }
 
 /**
- * Waits for the sender's next send slot (Twilio's per-sender rate). A slot
- * more than MAX_PACING_WAIT_MS away is not waited for: the claim is released
- * and a fresh job is enqueued with that delay, so pacing never uses up the
- * job's retries. Returns whether the message may be sent now.
+ * Waits for the sender's send slot (Twilio's per-sender rate). When the slot
+ * is far, the claim is released and a fresh job carrying the booked slot is
+ * enqueued with a delay, so pacing never spends the job's retries. Returns
+ * whether the message may be sent now.
  */
 async function waitForSendSlot(
 	context: SendContext,
 	job: Message<SendJob>,
 	message: MessageRow,
 ): Promise<boolean> {
-	const sender = message.from ?? message.messagingServiceSid;
-	if (!sender) return true;
-	const waitMs = await reserveSendSlot(context.env, sender, message.segments, {
-		maxWaitMs: MAX_PACING_WAIT_MS,
-	});
-	if (waitMs <= MAX_PACING_WAIT_MS) {
-		if (waitMs > 0) await scheduler.wait(waitMs);
-		return true;
-	}
-	const delaySeconds = Math.ceil(waitMs / 1000);
+	const decision = await paceSend(context.env, job.body, message);
+	if (decision.kind === "send") return true;
 	await context.db
 		.update(messages)
 		.set({ claimedAt: null })
 		.where(eq(messages.id, message.id));
-	await context.env.OUTBOUND_QUEUE.send(job.body, { delaySeconds });
+	await context.env.OUTBOUND_QUEUE.send(decision.job, {
+		delaySeconds: decision.delaySeconds,
+	});
 	job.ack();
-	log.info("send_paced", { messageId: message.id, sender, delaySeconds });
+	log.info("send_paced", {
+		messageId: message.id,
+		slotAt: decision.job.slotAt,
+		delaySeconds: decision.delaySeconds,
+	});
 	return false;
 }
 
