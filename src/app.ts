@@ -13,6 +13,9 @@ import { webhooksRouter } from "./webhooks/routes";
 
 export const app = createRouter();
 
+const DOCS_ASSETS_PATH = "docs/assets";
+const DOCS_ASSET_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
+
 app.onError(handleError);
 app.notFound((c) =>
 	c.json(
@@ -75,7 +78,19 @@ app.doc31("/openapi.json", {
 			"Send SMS and MMS through Twilio from any HTTPS client, and receive Twilio's webhooks.",
 	},
 });
-app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+app.get(
+	"/docs",
+	swaggerUI({ url: "/openapi.json", baseUrl: `/${DOCS_ASSETS_PATH}` }),
+);
+// Swagger UI's own CSS and JavaScript, from the swagger-ui-dist package.
+app.get(`/${DOCS_ASSETS_PATH}/swagger-ui-dist/:file`, async (c) => {
+	const file = c.req.param("file");
+	if (!DOCS_ASSET_FILES.has(file)) return c.notFound();
+	const response = await c.env.ASSETS.fetch(new URL(`/${file}`, c.req.url));
+	const headers = new Headers(response.headers);
+	headers.set("Cache-Control", "public, max-age=86400");
+	return new Response(response.body, { status: response.status, headers });
+});
 
 /**
  * Describes the Twilio webhooks in the document. They are plain Hono routes,

@@ -32,6 +32,7 @@ const CONTRACT_ROUTES = [
 const UNDOCUMENTED_ROUTES = new Set([
 	"GET /openapi.json",
 	"GET /docs",
+	"GET /docs/assets/swagger-ui-dist/{file}",
 	"GET /",
 ]);
 

@@ -64,7 +64,17 @@ export async function applyStatusCallback(
 	const message = await findCallbackMessage(db, callback);
 	if (!message) return "unknown_message";
 
-	const status = fromTwilioStatus(callback.status) ?? callback.status;
+	const status = fromTwilioStatus(callback.status);
+	if (status === null) {
+		// Not a Message status Twilio documents; storing it could only confuse.
+		log.warn("status_callback_ignored", {
+			reason: "unknown_status",
+			messageId: message.id,
+			twilioSid: callback.messageSid,
+			status: callback.status.slice(0, 40),
+		});
+		return "logged";
+	}
 	const current =
 		(callback.generation ?? message.generation) === message.generation &&
 		(message.twilioSid === null || message.twilioSid === callback.messageSid);
