@@ -1,13 +1,12 @@
-import {
-	createExecutionContext,
-	createMessageBatch,
-	getQueueResult,
-} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import worker from "../src/index";
-import type { SendJob } from "../src/queue/jobs";
-import { createUser, getMessage, setFaults, simulatorCreates } from "./helpers";
+import {
+	createUser,
+	getMessage,
+	runSendJob,
+	setFaults,
+	simulatorCreates,
+} from "./helpers";
 
 let user = { id: "", apiKey: "" };
 let sequence = 0;
@@ -36,20 +35,6 @@ async function storeQueuedMessage(to: string): Promise<string> {
 	return id;
 }
 
-async function runBatch(queue: string, messageId: string, attempts: number) {
-	const batch = createMessageBatch<SendJob>(queue, [
-		{
-			id: `job-${messageId}-${attempts}`,
-			timestamp: new Date(),
-			attempts,
-			body: { messageId },
-		},
-	]);
-	const ctx = createExecutionContext();
-	await worker.queue(batch, env);
-	return getQueueResult(batch, ctx);
-}
-
 async function createsFor(messageId: string) {
 	return (await simulatorCreates()).filter((create) =>
 		create.statusCallback?.includes(messageId),
@@ -74,7 +59,7 @@ async function deadLettersFor(messageId: string) {
 describe("outbound consumer", () => {
 	it("sends a queued message and acks it", async () => {
 		const id = await storeQueuedMessage("+14155550101");
-		const result = await runBatch("sms-outbound", id, 1);
+		const result = await runSendJob("sms-outbound", id, 1);
 		expect(result.explicitAcks).toEqual([`job-${id}-1`]);
 		expect(result.retryMessages).toEqual([]);
 		expect(await createsFor(id)).toHaveLength(1);
@@ -83,8 +68,8 @@ describe("outbound consumer", () => {
 
 	it("makes no second call for a redelivered job", async () => {
 		const id = await storeQueuedMessage("+14155550102");
-		await runBatch("sms-outbound", id, 1);
-		const again = await runBatch("sms-outbound", id, 2);
+		await runSendJob("sms-outbound", id, 1);
+		const again = await runSendJob("sms-outbound", id, 2);
 		expect(again.explicitAcks).toEqual([`job-${id}-2`]);
 		expect(await createsFor(id)).toHaveLength(1);
 	});
@@ -92,7 +77,7 @@ describe("outbound consumer", () => {
 	it("retries a 429 after a backoff delay", async () => {
 		await setFaults({ rates: { "429": 1 } });
 		const id = await storeQueuedMessage("+14155550103");
-		const result = await runBatch("sms-outbound", id, 3);
+		const result = await runSendJob("sms-outbound", id, 3);
 		expect(result.explicitAcks).toEqual([]);
 		expect(result.retryMessages).toHaveLength(1);
 		// A delay of 0 is reported as no delay.
@@ -109,7 +94,7 @@ describe("outbound consumer", () => {
 
 	it("dead-letters a permanent error without retrying", async () => {
 		const id = await storeQueuedMessage("+15005550001");
-		const result = await runBatch("sms-outbound", id, 2);
+		const result = await runSendJob("sms-outbound", id, 2);
 		expect(result.explicitAcks).toEqual([`job-${id}-2`]);
 		expect(result.retryMessages).toEqual([]);
 		const message = await getMessage(user.apiKey, id);
@@ -127,10 +112,10 @@ describe("outbound consumer", () => {
 		await setFaults({ rates: { "500": 1 } });
 		const id = await storeQueuedMessage("+14155550104");
 		for (let attempt = 1; attempt <= 3; attempt++) {
-			const result = await runBatch("sms-outbound", id, attempt);
+			const result = await runSendJob("sms-outbound", id, attempt);
 			expect(result.retryMessages).toHaveLength(1);
 		}
-		const result = await runBatch("sms-outbound-dlq", id, 1);
+		const result = await runSendJob("sms-outbound-dlq", id, 1);
 		expect(result.explicitAcks).toEqual([`job-${id}-1`]);
 		const message = await getMessage(user.apiKey, id);
 		expect(message.status).toBe("failed");
@@ -144,7 +129,7 @@ describe("outbound consumer", () => {
 	it("links a message twilio created before a 500", async () => {
 		await setFaults({ rates: { createdThen500: 1 } });
 		const id = await storeQueuedMessage("+14155550105");
-		const first = await runBatch("sms-outbound", id, 1);
+		const first = await runSendJob("sms-outbound", id, 1);
 		expect(first.retryMessages).toHaveLength(1);
 		expect(await createsFor(id)).toHaveLength(1);
 		await setFaults({});
@@ -154,7 +139,7 @@ describe("outbound consumer", () => {
 		)
 			.bind(id)
 			.run();
-		const second = await runBatch("sms-outbound", id, 2);
+		const second = await runSendJob("sms-outbound", id, 2);
 		expect(second.explicitAcks).toEqual([`job-${id}-2`]);
 		const creates = await createsFor(id);
 		expect(creates).toHaveLength(1);
@@ -165,11 +150,11 @@ describe("outbound consumer", () => {
 	it("sends again after a 500 that created nothing", async () => {
 		await setFaults({ rates: { "500": 1 } });
 		const id = await storeQueuedMessage("+14155550106");
-		const first = await runBatch("sms-outbound", id, 1);
+		const first = await runSendJob("sms-outbound", id, 1);
 		expect(first.retryMessages).toHaveLength(1);
 		expect(await createsFor(id)).toHaveLength(0);
 		await setFaults({});
-		const second = await runBatch("sms-outbound", id, 2);
+		const second = await runSendJob("sms-outbound", id, 2);
 		expect(second.explicitAcks).toEqual([`job-${id}-2`]);
 		expect(await createsFor(id)).toHaveLength(1);
 	});
@@ -178,7 +163,7 @@ describe("outbound consumer", () => {
 describe("status callbacks", () => {
 	it("dead-letters an undelivered message", async () => {
 		const id = await storeQueuedMessage("+15005550010");
-		await runBatch("sms-outbound", id, 1);
+		await runSendJob("sms-outbound", id, 1);
 		const deadline = Date.now() + 5000;
 		let letters = await deadLettersFor(id);
 		while (letters.length === 0 && Date.now() < deadline) {

@@ -1,12 +1,5 @@
-import {
-	createExecutionContext,
-	createMessageBatch,
-	getQueueResult,
-} from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import worker from "../src/index";
-import type { SendJob } from "../src/queue/jobs";
 import { computeTwilioSignature } from "../src/twilio/signature";
 import {
 	BASE,
@@ -14,6 +7,7 @@ import {
 	getMessage,
 	isFinal,
 	request,
+	runSendJob,
 	setFaults,
 	waitForMessage,
 } from "./helpers";
@@ -21,20 +15,6 @@ import {
 afterEach(async () => {
 	await setFaults({});
 });
-
-async function runBatch(queue: string, messageId: string, attempts: number) {
-	const batch = createMessageBatch<SendJob>(queue, [
-		{
-			id: `job-${attempts}`,
-			timestamp: new Date(),
-			attempts,
-			body: { messageId },
-		},
-	]);
-	const ctx = createExecutionContext();
-	await worker.queue(batch, env);
-	return getQueueResult(batch, ctx);
-}
 
 interface DeadLetter {
 	id: string;
@@ -61,8 +41,8 @@ async function deadLetteredMessage() {
 		).bind(id, now),
 	]);
 	await setFaults({ rates: { "500": 1 } });
-	await runBatch("sms-outbound", id, 1);
-	await runBatch("sms-outbound-dlq", id, 1);
+	await runSendJob("sms-outbound", id, 1);
+	await runSendJob("sms-outbound-dlq", id, 1);
 	await setFaults({});
 	return { user, messageId: id };
 }

@@ -1,4 +1,11 @@
-import { exports } from "cloudflare:workers";
+import {
+	createExecutionContext,
+	createMessageBatch,
+	getQueueResult,
+} from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../src/index";
+import type { SendJob } from "../src/queue/jobs";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "https://sms.test";
@@ -113,4 +120,27 @@ export async function simulatorCreates(): Promise<SimulatedCreate[]> {
 	const res = await fetch(`${SIMULATOR}/simulator/messages`);
 	const body = (await res.json()) as { data: SimulatedCreate[] };
 	return body.data;
+}
+
+/**
+ * Runs the service's queue handler on one send job for `messageId`, as the
+ * queue would deliver it for the `attempts`-th time, and returns what the
+ * handler acked and retried. The job id is `job-<messageId>-<attempts>`.
+ */
+export async function runSendJob(
+	queue: string,
+	messageId: string,
+	attempts: number,
+) {
+	const batch = createMessageBatch<SendJob>(queue, [
+		{
+			id: `job-${messageId}-${attempts}`,
+			timestamp: new Date(),
+			attempts,
+			body: { messageId },
+		},
+	]);
+	const ctx = createExecutionContext();
+	await worker.queue(batch, env);
+	return getQueueResult(batch, ctx);
 }
