@@ -6,7 +6,7 @@ import {
 } from "../ratelimit/pacing";
 import type { SendJob } from "./jobs";
 
-/** The longest a consumer sleeps for a send slot, in milliseconds. */
+/** Maximum time a consumer sleeps for a send slot, in milliseconds. */
 const MAX_SLEEP_MS = 3000;
 
 /**
@@ -20,13 +20,12 @@ export type PacingDecision =
 	| { kind: "defer"; job: SendJob; delaySeconds: number };
 
 /**
- * Decides when a message may be sent under its sender's rate, sleeping for
- * a slot that is near. A slot further away is booked and carried in the job
- * (`slotAt`), which the caller puts back on the queue; when it returns, the
- * booked slot is used instead of booking another, so waiting messages keep
- * their places. A job that returns too late for its slot books a new one,
- * because sending late could put it closer than the rate allows to the next
- * booked send.
+ * Decides when a message may be sent under its sender's rate, and sleeps
+ * for a slot that is near. A slot further away is booked and carried in the
+ * job (`slotAt`), which the caller puts back on the queue. When the job
+ * returns, it uses that slot instead of booking another, so waiting messages
+ * keep their places. A job that returns too late for its slot books a new
+ * one, because sending late could put it too close to the next booked send.
  */
 export async function paceSend(
 	env: Env,
@@ -55,8 +54,8 @@ export async function paceSend(
 }
 
 /**
- * How late a send may be for its slot without breaking the rate: the gap
- * the pacing margin leaves between two slots of one segment.
+ * Returns how late a send may be for its slot without breaking the rate:
+ * the gap that the pacing margin leaves between two one-segment slots.
  */
 function lateToleranceMs(env: Env, sender: string): number {
 	const intervalMs = 1000 / senderRate(env, sender);
