@@ -245,6 +245,32 @@ describe("per-user token bucket", () => {
 	});
 });
 
+describe("rate limit changes", () => {
+	it("switches the bucket's rule at the patch itself", async () => {
+		const user = await createUser("switch at patch", {
+			capacity: 5,
+			refillPerSecond: 2,
+		});
+		// One send, so the bucket has stored state under the first rule.
+		const sent = await request("POST", "/v1/messages", {
+			token: user.apiKey,
+			json: { to: "+14155550100", body: "hi" },
+		});
+		expect(sent.status).toBe(202);
+		const patch = await request("PATCH", `/v1/users/${user.id}`, {
+			token: ADMIN_TOKEN,
+			json: { rateLimit: { capacity: 5, refillPerSecond: 0 } },
+		});
+		expect(patch.status).toBe(200);
+		const stored = await runInDurableObject(
+			userBucket(env, user.id),
+			(_, state) => state.storage.kv.get<BucketState>(BUCKET_STATE_KEY),
+		);
+		expect(stored?.rule?.refillPerSecond).toBe(0);
+		expect(stored?.rule?.capacity).toBe(5);
+	});
+});
+
 describe("rate limit headers", () => {
 	it("describes the bucket on an accepted send", async () => {
 		const user = await createUser("headers", {

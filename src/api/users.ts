@@ -4,6 +4,7 @@ import { openDatabase } from "../db/client";
 import { apiKeys, type UserRow, users } from "../db/schema";
 import { newApiKey, newId, sha256Hex } from "../lib/ids";
 import { log } from "../lib/log";
+import { peekUserBucket } from "../ratelimit/user-limit";
 import { requireAdmin } from "./auth";
 import { limitJsonBody, requireJson } from "./body";
 import { createRouter } from "./context";
@@ -207,6 +208,9 @@ usersRouter.openapi(
 				.where(eq(users.id, id));
 			log.info("user_updated", { userId: id, fields: Object.keys(changes) });
 		}
+		if (input.rateLimit !== undefined) {
+			await switchBucketRule(c.env, updated);
+		}
 		return c.json(userJson(updated, c.env), 200);
 	},
 );
@@ -277,4 +281,17 @@ async function findUser(env: Env, id: string): Promise<UserRow> {
 		throw new ApiError(404, "not_found", `No user has the id '${id}'.`);
 	}
 	return user;
+}
+
+/**
+ * Moves the user's bucket to its new rule now, so the time until the user's
+ * next request refills at the new rate. If the bucket cannot be reached, it
+ * switches at that next request instead.
+ */
+async function switchBucketRule(env: Env, user: UserRow): Promise<void> {
+	try {
+		await peekUserBucket(env, user);
+	} catch (error) {
+		log.warn("rate_limit_switch_deferred", { userId: user.id, error });
+	}
 }
