@@ -5,6 +5,7 @@ import { deadLettersRouter } from "./api/dead-letters";
 import { handleError } from "./api/errors";
 import { mediaRouter } from "./api/media";
 import { messagesRouter } from "./api/messages";
+import { allowedMethods } from "./api/methods";
 import { usersRouter } from "./api/users";
 import { dashboardRouter } from "./dashboard/routes";
 import { mediaServeRouter } from "./media/serve";
@@ -17,8 +18,22 @@ const DOCS_ASSETS_PATH = "docs/assets";
 const DOCS_ASSET_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
 
 app.onError(handleError);
-app.notFound((c) =>
-	c.json(
+app.notFound((c) => {
+	const allowed = allowedMethods(app.routes, c.req.path);
+	// A handler that found nothing also ends here; that stays a 404.
+	if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+		return c.json(
+			{
+				error: {
+					code: "method_not_allowed",
+					message: `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}.`,
+				},
+			},
+			405,
+			{ Allow: allowed.join(", ") },
+		);
+	}
+	return c.json(
 		{
 			error: {
 				code: "not_found",
@@ -26,8 +41,8 @@ app.notFound((c) =>
 			},
 		},
 		404,
-	),
-);
+	);
+});
 
 app.openapi(
 	createRoute({

@@ -371,3 +371,28 @@ describe("GET /v1/messages", () => {
 		expect(body.error.details?.[0]?.field).toBe("status");
 	});
 });
+
+describe("unknown routes", () => {
+	it("answers a wrong method with 405 and allow", async () => {
+		const res = await request("PUT", "/v1/messages", { token: apiKey });
+		expect(res.status).toBe(405);
+		expect(res.headers.get("Allow")).toBe("GET, HEAD, POST");
+		expect(((await res.json()) as ErrorBody).error.code).toBe(
+			"method_not_allowed",
+		);
+	});
+
+	it("answers a wrong method on an id route with 405", async () => {
+		const res = await request("DELETE", "/v1/messages/msg_x", {
+			token: apiKey,
+		});
+		expect(res.status).toBe(405);
+		expect(res.headers.get("Allow")).toBe("GET, HEAD");
+	});
+
+	it("answers an unknown path with 404", async () => {
+		const res = await request("GET", "/v1/nothing-here", { token: apiKey });
+		expect(res.status).toBe(404);
+		expect(((await res.json()) as ErrorBody).error.code).toBe("not_found");
+	});
+});
