@@ -396,3 +396,24 @@ describe("unknown routes", () => {
 		expect(((await res.json()) as ErrorBody).error.code).toBe("not_found");
 	});
 });
+
+describe("list filters", () => {
+	it("hints at %2B for a plus sign lost in the query", async () => {
+		const res = await request("GET", "/v1/messages?to=+14155550100", {
+			token: apiKey,
+		});
+		expect(res.status).toBe(400);
+		const body = (await res.json()) as ErrorBody;
+		expect(body.error.details?.[0]?.field).toBe("to");
+		expect(body.error.details?.[0]?.message).toContain("%2B");
+	});
+
+	it("filters by an encoded recipient", async () => {
+		const res = await request("GET", "/v1/messages?to=%2B14155550100", {
+			token: apiKey,
+		});
+		expect(res.status).toBe(200);
+		const page = (await res.json()) as { data: { to: string }[] };
+		for (const message of page.data) expect(message.to).toBe("+14155550100");
+	});
+});

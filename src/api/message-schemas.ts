@@ -12,9 +12,13 @@ export const PhoneNumberSchema = z
 	.transform((value, ctx) => {
 		const e164 = toE164(value);
 		if (!e164) {
+			// In a query string an unencoded "+" arrives as a space.
+			const hint = /^ \d/.test(value)
+				? "; in a query string, write the + as %2B"
+				: "";
 			ctx.addIssue({
 				code: "custom",
-				message: `'${value}' is not a valid phone number; use international format such as +14155550100`,
+				message: `'${value}' is not a valid phone number; use international format such as +14155550100${hint}`,
 			});
 			return z.NEVER;
 		}
