@@ -29,10 +29,7 @@ mediaServeRouter.on(["GET", "HEAD"], "/media/:id", async (c) => {
 			{
 				error: {
 					code: check === "expired" ? "url_expired" : "invalid_signature",
-					message:
-						check === "expired"
-							? "This media URL has expired. Request the message again for a fresh URL."
-							: "This media URL's signature is invalid.",
+					message: rejectionMessage(check, expires, c.req.query("signature")),
 				},
 			},
 			403,
@@ -69,3 +66,17 @@ mediaServeRouter.on(["GET", "HEAD"], "/media/:id", async (c) => {
 	}
 	return response;
 });
+
+function rejectionMessage(
+	check: "expired" | "invalid",
+	expires: string | undefined,
+	signature: string | undefined,
+): string {
+	if (check === "expired") {
+		return "This media URL has expired. Request the message or media again for a fresh URL.";
+	}
+	if (!expires || !signature) {
+		return "This media URL lacks its expires and signature parameters. Use the whole URL the API returned.";
+	}
+	return "This media URL's signature is invalid. Use the URL the API returned, unchanged.";
+}
