@@ -417,3 +417,27 @@ describe("list filters", () => {
 		for (const message of page.data) expect(message.to).toBe("+14155550100");
 	});
 });
+
+describe("body text", () => {
+	it("rejects a lone surrogate", async () => {
+		const res = await exports.default.fetch(`${BASE}/v1/messages`, {
+			method: "POST",
+			headers: {
+				Authorization: `Bearer ${apiKey}`,
+				"Content-Type": "application/json",
+			},
+			body: '{"to": "+14155550100", "body": "a\\ud83db"}',
+		});
+		expect(res.status).toBe(400);
+		const body = (await res.json()) as ErrorBody;
+		expect(body.error.details?.[0]?.field).toBe("body");
+	});
+
+	it("accepts a whole emoji", async () => {
+		const res = await request("POST", "/v1/messages", {
+			token: apiKey,
+			json: { to: "+14155550100", body: "a😀b" },
+		});
+		expect(res.status).toBe(202);
+	});
+});

@@ -5,6 +5,11 @@ export const MAX_BODY_LENGTH = 1600;
 export const MAX_MEDIA_PER_MESSAGE = 10;
 export const MAX_MEDIA_URL_LENGTH = 2000;
 
+// Half of a surrogate pair without its other half: JSON allows it, but it
+// would reach Twilio as U+FFFD.
+const LONE_SURROGATE =
+	/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A phone number in international format, normalised to E.164. */
 export const PhoneNumberSchema = z
 	.string()
@@ -35,6 +40,10 @@ export const SendMessageSchema = z
 		body: z
 			.string()
 			// Twilio counts the 1600 in UTF-16 code units, so an emoji counts 2.
+			.refine((text) => !LONE_SURROGATE.test(text), {
+				message:
+					"contains a lone UTF-16 surrogate, which is not text; send valid Unicode",
+			})
 			.refine((text) => text.length <= MAX_BODY_LENGTH, {
 				message: `must be at most ${MAX_BODY_LENGTH} characters (UTF-16 code units, so an emoji counts as 2); split the text into several messages`,
 			})
