@@ -102,7 +102,9 @@ async function waitForReady(url) {
 		}
 		await sleep(250);
 	}
-	throw new Error(`${url} did not answer within ${READY_TIMEOUT_MS / 1000} s.`);
+	throw new Error(
+		`${url} did not respond within ${READY_TIMEOUT_MS / 1000} s.`,
+	);
 }
 
 /** Reuses the key saved by an earlier start while it still works. */

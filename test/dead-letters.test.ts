@@ -27,7 +27,7 @@ interface DeadLetter {
 	replayedAt: string | null;
 }
 
-/** A user with one message that failed after its retries ran out. */
+/** Creates a user with one message that failed after its retries ran out. */
 async function deadLetteredMessage() {
 	const user = await createUser("dead letters");
 	const id = `msg_dead${crypto.randomUUID().replaceAll("-", "")}`;

@@ -115,7 +115,7 @@ export interface SimulatedCreate {
 	statusCallback: string | null;
 }
 
-/** Every create request the simulator accepted, in order. */
+/** Lists every create request the simulator accepted, in order. */
 export async function simulatorCreates(): Promise<SimulatedCreate[]> {
 	const res = await fetch(`${SIMULATOR}/simulator/messages`);
 	const body = (await res.json()) as { data: SimulatedCreate[] };

@@ -58,7 +58,7 @@ describe("scheduled sweep", () => {
 
 	it("refreshes a status whose callbacks were lost", async () => {
 		const user = await createUser("refresh");
-		// A message Twilio knows as delivered, stuck at `sent` here.
+		// A message that Twilio has as delivered, stuck at `sent` here.
 		const create = await fetch(
 			"https://api.twilio.test/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json",
 			{

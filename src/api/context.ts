@@ -7,7 +7,7 @@ export interface AppEnv {
 	Variables: { user: UserRow };
 }
 
-/** A router whose request validation errors use the service's error shape. */
+/** Creates a router whose request validation errors use the service's error shape. */
 export function createRouter() {
 	return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 }

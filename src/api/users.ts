@@ -50,7 +50,7 @@ const CreatedKeySchema = z
 	})
 	.openapi("ApiKey");
 
-/** The rate limit in force for `user`: its own, or the configured default. */
+/** Returns the rate limit in force for `user`: its own, or the configured default. */
 export function effectiveRateLimit(user: UserRow, env: Env): RateLimit {
 	return {
 		capacity: user.rateCapacity ?? Number(env.DEFAULT_RATE_CAPACITY || 60),

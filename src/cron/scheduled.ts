@@ -2,7 +2,7 @@ import { log } from "../lib/log";
 import { evaluateAlerts } from "./alerts";
 import { refreshStaleStatuses, requeueStuckMessages } from "./sweep";
 
-/** The cron trigger: each task runs even when another one fails. */
+/** Runs the cron tasks; each task runs even when another one fails. */
 export async function runScheduledTasks(env: Env): Promise<void> {
 	const tasks = {
 		requeue_stuck: () => requeueStuckMessages(env),

@@ -17,7 +17,7 @@ export function isUniqueViolation(error: unknown): boolean {
 	return false;
 }
 
-/** A drizzle query as a D1 statement, to batch it with raw SQL statements. */
+/** Converts a drizzle query to a D1 statement, to batch it with raw SQL. */
 export function toStatement(
 	db: Database,
 	query: { toSQL(): { sql: string; params: unknown[] } },

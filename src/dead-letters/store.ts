@@ -17,7 +17,7 @@ export interface Failure {
 	source: string;
 }
 
-/** The original send request, as a replay sends it again. */
+/** Returns the original send request, as a replay sends it again. */
 export function messagePayload(message: MessageRow) {
 	const media = parseStoredMedia(message.media);
 	const mediaIds = media.flatMap((item) => (item.id ? [item.id] : []));

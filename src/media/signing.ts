@@ -74,7 +74,7 @@ export async function checkMediaSignature(
 	return Number(expires) * 1000 > now ? "valid" : "expired";
 }
 
-/** The R2 key of a media item. */
+/** Returns the R2 key of a media item. */
 export function mediaObjectKey(id: string): string {
 	return `media/${id}`;
 }

@@ -45,12 +45,12 @@ const OTHER_TYPES = new Set([
 	"application/vnd.apple.pkpass",
 ]);
 
-/** The media type of a Content-Type header, lowercased, without parameters. */
+/** Returns the media type of a Content-Type header, lowercased, without parameters. */
 export function mediaType(contentType: string | null | undefined): string {
 	return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
-/** The size limit for `type` in bytes, or null when Twilio does not take it. */
+/** Returns the size limit for `type` in bytes, or null when Twilio rejects the type. */
 export function maxBytesFor(type: string): number | null {
 	if (IMAGE_TYPES.has(type)) return MAX_MESSAGE_MEDIA_BYTES;
 	if (OTHER_TYPES.has(type)) return MAX_OTHER_MEDIA_BYTES;

@@ -29,7 +29,7 @@ export function parseStoredMedia(text: string): StoredMedia[] {
 	return items.map((item) => (typeof item === "string" ? { url: item } : item));
 }
 
-/** The media of a message as the API shows it: our items get signed URLs. */
+/** Builds the media of a message as the API shows it, with signed URLs for our items. */
 export async function mediaViews(
 	env: Env,
 	stored: StoredMedia[],
@@ -51,7 +51,7 @@ export async function mediaViews(
 	);
 }
 
-/** The MediaUrl values for Twilio, valid for Twilio's whole send window. */
+/** Builds the MediaUrl values for Twilio, valid for Twilio's whole send window. */
 export async function twilioMediaUrls(
 	env: Env,
 	stored: StoredMedia[],

@@ -90,7 +90,7 @@ export async function acceptOutboundMessage(
 }
 
 /**
- * The stored media list of a new message: the client's URLs, then its
+ * Builds the stored media list of a new message: the client's URLs, then its
  * uploaded items by id. Every id must be the user's own upload, and all of
  * them together within Twilio's 5 MB per message.
  */

@@ -5,7 +5,7 @@ export function iso(ms: number): string {
 	return new Date(ms).toISOString();
 }
 
-/** The public JSON form of a stored message. */
+/** Builds the public JSON form of a stored message. */
 export async function messageJson(env: Env, row: MessageRow) {
 	const media = await mediaViews(
 		env,

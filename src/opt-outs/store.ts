@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { optOuts } from "../db/schema";
 
 /**
- * The sender an opt-out is kept against: our number, or the Messaging
+ * Returns the sender an opt-out is kept against: our number, or the Messaging
  * Service SID when Twilio picks the number.
  */
 export function optOutSender(message: {

@@ -56,7 +56,7 @@ export async function handleDeadLetterBatch(
 	}
 }
 
-/** The `retrying` events of the current attempt, newest first. */
+/** Lists the `retrying` events of the current attempt, newest first. */
 async function retriesSinceLastQueued(db: Database, message: MessageRow) {
 	const [queued] = await db
 		.select({ id: messageEvents.id })

@@ -115,7 +115,7 @@ function twilioAuthorization(env: Env): string {
 /**
  * Fetches the media, with the account's credentials only when the URL is on
  * the Twilio API's own origin (TWILIO_API_BASE), so a forged MediaUrl never
- * receives them. Twilio answers with a redirect to a short-lived CDN URL,
+ * receives them. Twilio responds with a redirect to a short-lived CDN URL,
  * which is fetched without credentials.
  */
 async function download(

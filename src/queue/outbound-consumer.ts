@@ -183,7 +183,7 @@ async function explainSkippedJob(
 			})
 		: undefined;
 	if (row && row.status === "queued" && !row.twilioSid) {
-		// Another consumer holds a live claim; look again once it has expired.
+		// Another consumer has a live claim, so look again once it has expired.
 		job.retry({ delaySeconds: Math.ceil(CLAIM_LEASE_MS / 1000) });
 		return;
 	}
@@ -197,7 +197,7 @@ async function explainSkippedJob(
 }
 
 /**
- * The StatusCallback URL for a message. It carries the message id, so a
+ * Builds the StatusCallback URL for a message. It carries the message id, so a
  * callback is matched even before the SID is stored, and the generation, so
  * callbacks for an attempt before a replay can be ignored.
  */

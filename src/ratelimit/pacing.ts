@@ -126,7 +126,7 @@ export async function reserveSendSlot(
 	);
 }
 
-/** The pause after a 429: SENDER_THROTTLE_PAUSE_MS, or THROTTLE_PAUSE_MS. */
+/** Returns the pause after a 429: SENDER_THROTTLE_PAUSE_MS, or THROTTLE_PAUSE_MS. */
 export function throttlePauseMs(env: Env): number {
 	const text = env.SENDER_THROTTLE_PAUSE_MS?.trim() ?? "";
 	const value = Number(text);

@@ -1,7 +1,7 @@
 import type { TwilioApiError } from "./client";
 
 /**
- * What to do after a failed `POST Messages.json`:
+ * The action to take after a failed `POST Messages.json`:
  * - `retry`: Twilio did not process the request; send again after a delay.
  * - `ambiguous`: Twilio may have created the message (5xx, timeout, network
  *   error); look for it before sending again, because a create is not

@@ -52,7 +52,7 @@ export type CallbackOutcome =
 /**
  * Logs a status callback as an event and moves the message's status forward,
  * in one batch. A late callback (`sent` after `delivered`), or one for an
- * attempt before a replay, is logged but changes no status; a repeated one
+ * attempt before a replay, is logged but changes no status. A repeated one
  * (same SID, status, error and DLR date) changes nothing. A `failed` or
  * `undelivered` status also records a dead letter.
  */

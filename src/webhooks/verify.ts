@@ -5,8 +5,8 @@ import { countMetric } from "../metrics/record";
 import { verifyTwilioSignature } from "../twilio/signature";
 
 /**
- * The URL Twilio signed: PUBLIC_BASE_URL with the request's path and query.
- * Never rebuilt from Host or X-Forwarded-* headers, which a caller controls.
+ * Returns the URL Twilio signed: PUBLIC_BASE_URL with the request's path and
+ * query. It is never rebuilt from Host or X-Forwarded-* headers, which a caller controls.
  */
 export function signedUrl(env: Env, requestUrl: string): string {
 	const url = new URL(requestUrl);
